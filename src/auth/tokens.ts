@@ -1,0 +1,65 @@
+// API tokens: JWT HS256 with audience, issuer and expiry. Every token carries one businessId
+// (the tenant) and one role; verification pins the algorithm so `alg: none` and RS/HS
+// confusion are refused.
+import jwt from 'jsonwebtoken';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+
+export const ROLES = ['admin', 'staff', 'analyst', 'service'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSIONS = {
+  'customers:read': ['admin', 'staff', 'analyst', 'service'],
+  'customers:write': ['admin', 'staff', 'service'],
+  'customers:delete': ['admin', 'service'],
+  'sync:admin': ['admin'],
+} as const satisfies Record<string, readonly Role[]>;
+export type Permission = keyof typeof PERMISSIONS;
+
+const claimsSchema = z.object({
+  sub: z.string().min(1).max(255),
+  role: z.enum(ROLES),
+  businessId: z.uuid(),
+  exp: z.number().int(),
+});
+
+export type Principal = { subject: string; role: Role; businessId: string };
+
+export class TokenService {
+  constructor(private readonly jwtConfig: Config['jwt']) {}
+
+  sign(principal: Principal, expiresIn: string = this.jwtConfig.expiresIn): string {
+    return jwt.sign({ role: principal.role, businessId: principal.businessId }, this.jwtConfig.secret, {
+      algorithm: 'HS256',
+      audience: this.jwtConfig.audience,
+      issuer: this.jwtConfig.issuer,
+      subject: principal.subject,
+      expiresIn: expiresIn as jwt.SignOptions['expiresIn'],
+    });
+  }
+
+  /** Returns the principal, or a reason the token is refused (never the token itself). */
+  verify(token: string): { ok: true; principal: Principal } | { ok: false; reason: string } {
+    let payload: unknown;
+    try {
+      payload = jwt.verify(token, this.jwtConfig.secret, {
+        algorithms: ['HS256'],
+        audience: this.jwtConfig.audience,
+        issuer: this.jwtConfig.issuer,
+      });
+    } catch (err) {
+      if (err instanceof jwt.TokenExpiredError) return { ok: false, reason: 'token expired' };
+      if (err instanceof jwt.JsonWebTokenError) return { ok: false, reason: `invalid token: ${err.message}` };
+      return { ok: false, reason: 'invalid token' };
+    }
+    const claims = claimsSchema.safeParse(payload);
+    if (!claims.success) {
+      return { ok: false, reason: `invalid token claims: ${claims.error.issues.map((i) => i.path.join('.')).join(', ')}` };
+    }
+    return { ok: true, principal: { subject: claims.data.sub, role: claims.data.role, businessId: claims.data.businessId } };
+  }
+}
+
+export function can(role: Role, permission: Permission): boolean {
+  return (PERMISSIONS[permission] as readonly Role[]).includes(role);
+}

@@ -1,0 +1,99 @@
+// Every environment variable the service reads, parsed once with zod into a nested typed object.
+// Nothing else in src/ reads process.env. Each variable is listed in the README's configuration table.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+export const DEV_JWT_SECRET = 'dev-only-secret-change-me-in-production-0123456789';
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: int(0, 65535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATABASE_POOL_MAX: int(1, 200).default(10),
+  PGLITE_DATA_DIR: z.string().default('./data/pglite'),
+
+  FIRESTORE_EMULATOR_HOST: optionalString,
+  GOOGLE_APPLICATION_CREDENTIALS: optionalString,
+  GOOGLE_CLOUD_PROJECT: z.string().default('demo-customer360'),
+  EMBEDDED_FIRESTORE_PORT: int(0, 65535).default(0),
+
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_JWT_SECRET),
+  JWT_AUDIENCE: z.string().min(1).default('customer360-api'),
+  JWT_ISSUER: z.string().min(1).default('customer360-auth'),
+  JWT_EXPIRES_IN: z.string().regex(/^\d+[smhd]$/, 'must look like 15m, 24h or 7d').default('24h'),
+
+  RATE_LIMIT_WINDOW_MS: int(1000, 3_600_000).default(60_000),
+  RATE_LIMIT_MAX: int(1, 1_000_000).default(600),
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'must look like 256kb or 1mb').default('256kb'),
+
+  DEMO_MODE: bool.optional(),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export function parseConfig(env: Record<string, string | undefined>) {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`Invalid environment:\n${problems.join('\n')}`, problems);
+  }
+  const e = result.data;
+  if (e.NODE_ENV === 'production' && e.JWT_SECRET === DEV_JWT_SECRET) {
+    throw new ConfigError('Invalid environment:\n  JWT_SECRET: must be set in production', ['JWT_SECRET']);
+  }
+  return {
+    env: e.NODE_ENV,
+    http: { host: e.HOST, port: e.PORT, bodyLimit: e.BODY_LIMIT },
+    log: { level: e.LOG_LEVEL },
+    database: e.DATABASE_URL
+      ? ({ kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX } as const)
+      : ({ kind: 'pglite', dataDir: e.PGLITE_DATA_DIR } as const),
+    firestore: e.FIRESTORE_EMULATOR_HOST
+      ? ({ kind: 'emulator', host: e.FIRESTORE_EMULATOR_HOST, projectId: e.GOOGLE_CLOUD_PROJECT } as const)
+      : e.GOOGLE_APPLICATION_CREDENTIALS
+        ? ({ kind: 'google', projectId: e.GOOGLE_CLOUD_PROJECT } as const)
+        : ({ kind: 'embedded', port: e.EMBEDDED_FIRESTORE_PORT, projectId: e.GOOGLE_CLOUD_PROJECT } as const),
+    redis: e.REDIS_URL ? ({ kind: 'redis', url: e.REDIS_URL } as const) : ({ kind: 'memory' } as const),
+    jwt: { secret: e.JWT_SECRET, audience: e.JWT_AUDIENCE, issuer: e.JWT_ISSUER, expiresIn: e.JWT_EXPIRES_IN },
+    rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_MS, max: e.RATE_LIMIT_MAX },
+    // Demo mode seeds a demo business and prints a token; on by default except in production.
+    demoMode: e.DEMO_MODE ?? e.NODE_ENV !== 'production',
+  };
+}
+
+export type Config = ReturnType<typeof parseConfig>;
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly problems: string[],
+  ) {
+    super(message);
+  }
+}
+
+/** Reads the process environment; prints every problem and exits 1 when it is invalid. */
+export function loadConfig(): Config {
+  try {
+    return parseConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

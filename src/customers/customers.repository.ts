@@ -1,0 +1,413 @@
+// All SQL of the customer aggregate: load whole aggregates (one relational query), lock a root,
+// write each part, and the tenant-scoped list query. Every function takes the executor it runs
+// on, so the write path can run them inside its one transaction.
+import { and, desc, eq, getTableColumns, inArray, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { Executor, Tx } from '../db/db.client.js';
+import {
+  businessCustomers,
+  customerActivities,
+  customerAddresses,
+  customerDemographics,
+  customerEngagement,
+  customerIpAddresses,
+  customerMetrics,
+  customerRiskAssessments,
+  customerSources,
+  customers,
+} from '../db/schema/index.js';
+import type { CustomerInput } from './customers.schema.js';
+
+/** How many of the newest activities an aggregate read includes; the timeline pages the rest. */
+export const AGGREGATE_ACTIVITY_LIMIT = 100;
+
+type Omit2<T, K extends PropertyKey> = Omit<T, K | 'customerId'>;
+export type SourceRow = Omit2<typeof customerSources.$inferSelect, never>;
+export type MetricsRow = Omit2<typeof customerMetrics.$inferSelect, never>;
+export type DemographicsRow = Omit2<typeof customerDemographics.$inferSelect, never>;
+export type EngagementRow = Omit2<typeof customerEngagement.$inferSelect, never>;
+export type RiskRow = Omit2<typeof customerRiskAssessments.$inferSelect, never>;
+export type AddressRow = Omit2<typeof customerAddresses.$inferSelect, never>;
+export type IpAddressRow = Omit2<typeof customerIpAddresses.$inferSelect, never>;
+export type ActivityRow = Omit2<typeof customerActivities.$inferSelect, never>;
+
+/** The whole customer as PostgreSQL holds it: the read model of the API and the projector's input. */
+export type CustomerAggregate = typeof customers.$inferSelect & {
+  businessIds: string[];
+  sources: SourceRow[];
+  metrics: MetricsRow | null;
+  demographics: DemographicsRow | null;
+  engagement: EngagementRow | null;
+  risk: RiskRow | null;
+  addresses: AddressRow[];
+  ipAddresses: IpAddressRow[];
+  activities: ActivityRow[];
+};
+
+const withoutOwner = <T extends { customerId: string }>({ customerId: _c, ...rest }: T) => rest;
+
+/** Loads whole aggregates by id, soft-deleted ones included; missing ids are absent from the map. */
+export async function loadAggregates(
+  ex: Executor,
+  ids: string[],
+  activityLimit = AGGREGATE_ACTIVITY_LIMIT,
+): Promise<Map<string, CustomerAggregate>> {
+  if (ids.length === 0) return new Map();
+  const rows = await ex.query.customers.findMany({
+    where: inArray(customers.id, ids),
+    with: {
+      businessLinks: { columns: { businessId: true }, orderBy: [businessCustomers.businessId] },
+      sources: { orderBy: [customerSources.source, customerSources.externalId] },
+      metrics: true,
+      demographics: true,
+      engagement: true,
+      risk: true,
+      addresses: { orderBy: [customerAddresses.createdAt, customerAddresses.id] },
+      ipAddresses: { orderBy: [customerIpAddresses.firstSeenAt, customerIpAddresses.id] },
+      activities: {
+        orderBy: [desc(customerActivities.occurredAt), desc(customerActivities.id)],
+        limit: activityLimit,
+      },
+    },
+  });
+  return new Map(
+    rows.map(({ businessLinks, sources, metrics, demographics, engagement, risk, addresses, ipAddresses, activities, ...root }) => [
+      root.id,
+      {
+        ...root,
+        businessIds: businessLinks.map((l) => l.businessId),
+        sources: sources.map(withoutOwner),
+        metrics: metrics ? withoutOwner(metrics) : null,
+        demographics: demographics ? withoutOwner(demographics) : null,
+        engagement: engagement ? withoutOwner(engagement) : null,
+        risk: risk ? withoutOwner(risk) : null,
+        addresses: addresses.map(withoutOwner),
+        ipAddresses: ipAddresses.map(withoutOwner),
+        activities: activities.map(withoutOwner),
+      },
+    ]),
+  );
+}
+
+export async function loadAggregate(ex: Executor, id: string): Promise<CustomerAggregate | undefined> {
+  return (await loadAggregates(ex, [id])).get(id);
+}
+
+/** Is the customer linked to the business? (Soft-deleted customers included.) */
+export async function belongsToBusiness(ex: Executor, customerId: string, businessId: string): Promise<boolean> {
+  const rows = await ex
+    .select({ one: sql`1` })
+    .from(businessCustomers)
+    .where(and(eq(businessCustomers.customerId, customerId), eq(businessCustomers.businessId, businessId)))
+    .limit(1);
+  return rows.length > 0;
+}
+
+/** Locks the aggregate root for the rest of the transaction, if the business may see it. */
+export async function lockCustomerForBusiness(
+  tx: Tx,
+  customerId: string,
+  businessId: string,
+): Promise<{ version: number; deletedAt: Date | null } | undefined> {
+  const rows = await tx
+    .select({ version: customers.version, deletedAt: customers.deletedAt })
+    .from(customers)
+    .innerJoin(businessCustomers, eq(businessCustomers.customerId, customers.id))
+    .where(and(eq(customers.id, customerId), eq(businessCustomers.businessId, businessId)))
+    .for('update', { of: customers });
+  return rows[0];
+}
+
+export type CoreValues = Pick<
+  CustomerInput,
+  | 'email'
+  | 'phone'
+  | 'firstName'
+  | 'lastName'
+  | 'dateOfBirth'
+  | 'status'
+  | 'customerType'
+  | 'lastActiveAt'
+  | 'tags'
+  | 'notes'
+  | 'internalNotes'
+  | 'customAttributes'
+> & { phoneNormalized: string | null };
+
+function coreRow(core: CoreValues) {
+  return {
+    email: core.email ?? null,
+    phone: core.phone ?? null,
+    phoneNormalized: core.phoneNormalized,
+    firstName: core.firstName ?? null,
+    lastName: core.lastName ?? null,
+    dateOfBirth: core.dateOfBirth ?? null,
+    status: core.status ?? 'active',
+    customerType: core.customerType ?? 'registered',
+    lastActiveAt: core.lastActiveAt ?? null,
+    tags: core.tags ?? [],
+    notes: core.notes ?? null,
+    internalNotes: core.internalNotes ?? null,
+    customAttributes: core.customAttributes ?? {},
+  };
+}
+
+export async function insertCustomer(tx: Tx, core: CoreValues): Promise<{ id: string; version: number }> {
+  const [row] = await tx
+    .insert(customers)
+    .values(coreRow(core))
+    .returning({ id: customers.id, version: customers.version });
+  return row!;
+}
+
+/** Writes the root's fields and bumps its version; returns the new version. */
+export async function updateCustomerCore(tx: Tx, id: string, core: CoreValues): Promise<number> {
+  const [row] = await tx
+    .update(customers)
+    .set({ ...coreRow(core), version: sql`${customers.version} + 1`, updatedAt: sql`now()` })
+    .where(eq(customers.id, id))
+    .returning({ version: customers.version });
+  return row!.version;
+}
+
+export async function softDeleteCustomer(tx: Tx, id: string): Promise<number> {
+  const [row] = await tx
+    .update(customers)
+    .set({ deletedAt: sql`now()`, version: sql`${customers.version} + 1`, updatedAt: sql`now()` })
+    .where(eq(customers.id, id))
+    .returning({ version: customers.version });
+  return row!.version;
+}
+
+export async function linkCustomerToBusiness(tx: Tx, businessId: string, customerId: string, email: string | null) {
+  await tx
+    .insert(businessCustomers)
+    .values({ businessId, customerId, emailLowercase: email?.toLowerCase() ?? null })
+    .onConflictDoNothing();
+}
+
+/** Keeps each business link's copy of the email (the per-business uniqueness key) current. */
+export async function refreshBusinessEmail(tx: Tx, customerId: string, email: string | null) {
+  await tx
+    .update(businessCustomers)
+    .set({ emailLowercase: email?.toLowerCase() ?? null })
+    .where(eq(businessCustomers.customerId, customerId));
+}
+
+export async function replaceSources(tx: Tx, customerId: string, sources: NonNullable<CustomerInput['sources']>) {
+  const keep = sources.map((s) => sql`(${s.source}, ${s.externalId})`);
+  await tx
+    .delete(customerSources)
+    .where(
+      and(
+        eq(customerSources.customerId, customerId),
+        keep.length > 0
+          ? sql`(${customerSources.source}, ${customerSources.externalId}) NOT IN (${sql.join(keep, sql`, `)})`
+          : undefined,
+      ),
+    );
+  if (sources.length === 0) return;
+  // A (source, external id) owned by another customer is left alone, which fails the
+  // ownership check below: an id is never silently moved between customers.
+  await tx
+    .insert(customerSources)
+    .values(
+      sources.map((s) => ({
+        customerId,
+        source: s.source,
+        externalId: s.externalId,
+        sourceData: s.data ?? {},
+        syncStatus: s.syncStatus ?? 'active',
+      })),
+    )
+    .onConflictDoUpdate({
+      target: [customerSources.source, customerSources.externalId],
+      set: {
+        sourceData: sql`excluded.source_data`,
+        syncStatus: sql`excluded.sync_status`,
+        lastSyncedAt: sql`CASE WHEN ${customerSources.sourceData} IS DISTINCT FROM excluded.source_data THEN now() ELSE ${customerSources.lastSyncedAt} END`,
+        updatedAt: sql`now()`,
+      },
+      setWhere: eq(customerSources.customerId, customerId),
+    });
+  const owners = await tx
+    .select({ customerId: customerSources.customerId })
+    .from(customerSources)
+    .where(or(...sources.map((s) => and(eq(customerSources.source, s.source), eq(customerSources.externalId, s.externalId)))));
+  if (owners.some((o) => o.customerId !== customerId)) {
+    throw Object.assign(new Error('source owned by another customer'), {
+      code: '23505',
+      constraint: 'uq_customer_sources_source_external',
+    });
+  }
+}
+
+/**
+ * Writes a one-row section whole (fields left out take their defaults), or removes it for null.
+ * Every column is taken from the new row, so the section ends exactly as given.
+ */
+export async function replaceSection(
+  tx: Tx,
+  table: typeof customerMetrics | typeof customerDemographics | typeof customerEngagement | typeof customerRiskAssessments,
+  customerId: string,
+  values: Record<string, unknown> | null,
+) {
+  if (values === null) {
+    await tx.delete(table).where(eq(table.customerId, customerId));
+    return;
+  }
+  const set = excludedColumns(table, ['customerId', 'id']);
+  await tx
+    .insert(table)
+    .values({ ...values, customerId } as typeof table.$inferInsert)
+    .onConflictDoUpdate({ target: table.customerId, set: { ...set, updatedAt: sql`now()` } });
+}
+
+export async function replaceAddresses(tx: Tx, customerId: string, addresses: NonNullable<CustomerInput['addresses']>) {
+  const keepIds = addresses.flatMap((a) => (a.id ? [a.id] : []));
+  await tx
+    .delete(customerAddresses)
+    .where(
+      and(
+        eq(customerAddresses.customerId, customerId),
+        keepIds.length > 0 ? notInArray(customerAddresses.id, keepIds) : undefined,
+      ),
+    );
+  if (addresses.length === 0) return;
+  const set = excludedColumns(customerAddresses, ['id', 'customerId', 'createdAt']);
+  await tx
+    .insert(customerAddresses)
+    .values(addresses.map((a) => ({ ...a, customerId })))
+    .onConflictDoUpdate({
+      target: customerAddresses.id,
+      set: { ...set, updatedAt: sql`now()` },
+      // An address id that belongs to another customer is never taken over.
+      setWhere: eq(customerAddresses.customerId, customerId),
+    });
+  await assertOwned(tx, customerAddresses, customerId, keepIds, 'addresses');
+}
+
+export async function replaceIpAddresses(tx: Tx, customerId: string, ips: NonNullable<CustomerInput['ipAddresses']>) {
+  const keep = ips.map((ip) => ip.ipAddress);
+  await tx
+    .delete(customerIpAddresses)
+    .where(
+      and(
+        eq(customerIpAddresses.customerId, customerId),
+        keep.length > 0 ? sql`${customerIpAddresses.ipAddress} NOT IN (${sql.join(keep.map((k) => sql`${k}::inet`), sql`, `)})` : undefined,
+      ),
+    );
+  if (ips.length === 0) return;
+  const set = excludedColumns(customerIpAddresses, ['id', 'customerId', 'ipAddress', 'createdAt']);
+  await tx
+    .insert(customerIpAddresses)
+    .values(ips.map((ip) => ({ ...ip, customerId, ipVersion: ip.ipAddress.includes(':') ? 6 : 4 })))
+    .onConflictDoUpdate({
+      target: [customerIpAddresses.customerId, customerIpAddresses.ipAddress],
+      set: { ...set, updatedAt: sql`now()` },
+    });
+}
+
+/** Appends activities that are not stored yet; returns how many were added. Never updates one. */
+export async function appendActivities(
+  tx: Tx,
+  customerId: string,
+  activities: NonNullable<CustomerInput['activities']>,
+): Promise<number> {
+  if (activities.length === 0) return 0;
+  const inserted = await tx
+    .insert(customerActivities)
+    .values(activities.map((a) => ({ ...a, customerId })))
+    .onConflictDoNothing({ target: customerActivities.id })
+    .returning({ id: customerActivities.id });
+  const givenIds = activities.flatMap((a) => (a.id ? [a.id] : []));
+  await assertOwned(tx, customerActivities, customerId, givenIds, 'activities');
+  return inserted.length;
+}
+
+async function assertOwned(
+  tx: Tx,
+  table: typeof customerAddresses | typeof customerActivities,
+  customerId: string,
+  ids: string[],
+  field: string,
+) {
+  if (ids.length === 0) return;
+  const foreign = await tx
+    .select({ id: table.id })
+    .from(table)
+    .where(and(inArray(table.id, ids), sql`${table.customerId} <> ${customerId}`))
+    .limit(1);
+  if (foreign.length > 0) {
+    throw Object.assign(new Error(`${field} id belongs to another customer`), { code: '23505', constraint: `${field}_id_owner` });
+  }
+}
+
+/** `SET col = excluded.col` for every column but the given ones. */
+function excludedColumns(table: PgTable, except: string[]): Record<string, SQL> {
+  const columns = getTableColumns(table) as Record<string, PgColumn>;
+  return Object.fromEntries(
+    Object.entries(columns)
+      .filter(([key, col]) => !except.includes(key) && !col.generated)
+      .map(([key, col]) => [key, sql.raw(`excluded."${col.name}"`)]),
+  );
+}
+
+export interface ListCustomersFilter {
+  businessId: string;
+  status?: string;
+  tag?: string;
+  q?: string;
+  includeDeleted?: boolean;
+  limit: number;
+  after?: { createdAt: Date; id: string };
+}
+
+/** Newest first, keyset-paged on (created_at, id) so pages stay stable while customers are added. */
+export async function listCustomers(ex: Executor, f: ListCustomersFilter) {
+  const conditions: (SQL | undefined)[] = [
+    eq(businessCustomers.businessId, f.businessId),
+    f.includeDeleted ? undefined : isNull(customers.deletedAt),
+    f.status ? eq(customers.status, f.status as (typeof customers.$inferSelect)['status']) : undefined,
+    f.tag ? sql`${customers.tags} @> ARRAY[${f.tag}]::text[]` : undefined,
+    f.q ? searchCondition(f.q) : undefined,
+    f.after
+      ? or(
+          lt(customers.createdAt, f.after.createdAt),
+          and(eq(customers.createdAt, f.after.createdAt), lt(customers.id, f.after.id)),
+        )
+      : undefined,
+  ];
+  return ex
+    .select({
+      id: customers.id,
+      version: customers.version,
+      email: customers.email,
+      phone: customers.phoneNormalized,
+      firstName: customers.firstName,
+      lastName: customers.lastName,
+      fullName: customers.fullName,
+      status: customers.status,
+      customerType: customers.customerType,
+      tags: customers.tags,
+      createdAt: customers.createdAt,
+      updatedAt: customers.updatedAt,
+      deletedAt: customers.deletedAt,
+      lastActiveAt: customers.lastActiveAt,
+    })
+    .from(customers)
+    .innerJoin(businessCustomers, eq(businessCustomers.customerId, customers.id))
+    .where(and(...conditions))
+    .orderBy(desc(customers.createdAt), desc(customers.id))
+    .limit(f.limit + 1);
+}
+
+function searchCondition(q: string): SQL {
+  const pattern = `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const digits = q.replace(/[^\d]/g, '');
+  return or(
+    sql`${customers.emailLowercase} LIKE ${pattern}`,
+    sql`lower(${customers.fullName}) LIKE ${pattern}`,
+    digits.length >= 3 ? sql`${customers.phoneNormalized} LIKE ${`%${digits}%`}` : undefined,
+  )!;
+}

@@ -1,0 +1,61 @@
+// /api/v1/customers: thin routes that validate, authorize, call the service and shape the response.
+import { Router, type Response } from 'express';
+import { principalOf, requirePermission } from '../http/auth.middleware.js';
+import { parseIfMatch, parseInput } from '../http/validate.js';
+import type { WriteResult } from '../sync/database-sync.service.js';
+import { customerIdParams, listCustomersQuery, readQuery, writeQuery } from './customers.schema.js';
+import type { CustomersService } from './customers.service.js';
+
+export function customersRouter(customers: CustomersService): Router {
+  const router = Router();
+
+  router.get('/customers', requirePermission('customers:read'), async (req, res) => {
+    const query = parseInput(listCustomersQuery, req.query, 'query');
+    const page = await customers.list(principalOf(req).businessId, query);
+    res.json({ success: true, data: page.items, meta: { nextCursor: page.nextCursor, limit: query.limit } });
+  });
+
+  router.post('/customers', requirePermission('customers:write'), async (req, res) => {
+    parseInput(writeQuery, req.query, 'query');
+    const result = await customers.create(principalOf(req).businessId, req.body);
+    sendWrite(res.status(201).location(`/api/v1/customers/${result.customer.id}`), result);
+  });
+
+  router.get('/customers/:id', requirePermission('customers:read'), async (req, res) => {
+    const { id } = parseInput(customerIdParams, req.params, 'params');
+    const { includeDeleted } = parseInput(readQuery, req.query, 'query');
+    const customer = await customers.get(principalOf(req).businessId, id, { includeDeleted });
+    res.set('ETag', `"v${customer.version}"`).json({ success: true, data: customer });
+  });
+
+  router.put('/customers/:id', requirePermission('customers:write'), async (req, res) => {
+    const { id } = parseInput(customerIdParams, req.params, 'params');
+    parseInput(writeQuery, req.query, 'query');
+    const ctx = { businessId: principalOf(req).businessId, expectedVersion: parseIfMatch(req.get('if-match')) };
+    sendWrite(res, await customers.replace(id, req.body, ctx));
+  });
+
+  router.patch('/customers/:id', requirePermission('customers:write'), async (req, res) => {
+    const { id } = parseInput(customerIdParams, req.params, 'params');
+    parseInput(writeQuery, req.query, 'query');
+    const ctx = { businessId: principalOf(req).businessId, expectedVersion: parseIfMatch(req.get('if-match')) };
+    sendWrite(res, await customers.patch(id, req.body, ctx));
+  });
+
+  router.delete('/customers/:id', requirePermission('customers:delete'), async (req, res) => {
+    const { id } = parseInput(customerIdParams, req.params, 'params');
+    parseInput(writeQuery, req.query, 'query');
+    const ctx = { businessId: principalOf(req).businessId, expectedVersion: parseIfMatch(req.get('if-match')) };
+    sendWrite(res, await customers.delete(id, ctx));
+  });
+
+  return router;
+}
+
+function sendWrite(res: Response, result: WriteResult): void {
+  res.set('ETag', `"v${result.customer.version}"`).json({
+    success: true,
+    data: result.customer,
+    meta: { version: result.customer.version, changed: result.changed, sync: result.changed ? 'pending' : 'completed' },
+  });
+}

@@ -1,0 +1,75 @@
+// Customer reads (aggregate, list) scoped to the caller's business; writes go through the
+// DatabaseSyncService, the one write path.
+import type { Db } from '../db/db.client.js';
+import { AppError } from '../errors.js';
+import type { DatabaseSyncService, WriteContext, WriteResult } from '../sync/database-sync.service.js';
+import { belongsToBusiness, listCustomers, loadAggregate, type CustomerAggregate } from './customers.repository.js';
+import type { ListCustomersQuery } from './customers.schema.js';
+
+export class CustomersService {
+  constructor(
+    private readonly db: Db,
+    private readonly sync: DatabaseSyncService,
+  ) {}
+
+  async get(businessId: string, id: string, opts: { includeDeleted?: boolean } = {}): Promise<CustomerAggregate> {
+    const customer = (await belongsToBusiness(this.db, id, businessId)) ? await loadAggregate(this.db, id) : undefined;
+    if (!customer || (customer.deletedAt && !opts.includeDeleted)) {
+      throw new AppError('NOT_FOUND', `Customer ${id} not found`);
+    }
+    return customer;
+  }
+
+  async list(businessId: string, query: ListCustomersQuery) {
+    const rows = await listCustomers(this.db, {
+      businessId,
+      status: query.status,
+      tag: query.tag,
+      q: query.q,
+      includeDeleted: query.includeDeleted,
+      limit: query.limit,
+      after: query.cursor ? decodeCursor(query.cursor) : undefined,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page,
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    };
+  }
+
+  create(businessId: string, body: unknown): Promise<WriteResult> {
+    return this.sync.syncCustomer(null, body, { businessId });
+  }
+
+  replace(id: string, body: unknown, ctx: WriteContext): Promise<WriteResult> {
+    return this.sync.syncCustomer(id, body, ctx);
+  }
+
+  patch(id: string, body: unknown, ctx: WriteContext): Promise<WriteResult> {
+    return this.sync.patchCustomer(id, body, ctx);
+  }
+
+  delete(id: string, ctx: WriteContext): Promise<WriteResult> {
+    return this.sync.deleteCustomer(id, ctx);
+  }
+}
+
+function encodeCursor(createdAt: Date, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    const date = new Date(String(createdAt));
+    if (typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id) && !Number.isNaN(date.getTime())) {
+      return { createdAt: date, id };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new AppError('INVALID_INPUT', 'Invalid input: query.cursor: is not a cursor this API returned', [
+    { field: 'query.cursor', message: 'is not a cursor this API returned' },
+  ]);
+}

@@ -1,0 +1,45 @@
+// Client factory for the system of record: node-postgres when DATABASE_URL is set, otherwise
+// PGlite in-process (data on disk under PGLITE_DATA_DIR, so a restart keeps it).
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import type { Config } from '../config.js';
+import * as schema from './schema/index.js';
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** Anything that runs queries: the database or an open transaction. */
+export type Executor = Db | Tx;
+
+export type DatabaseHandle =
+  | { kind: 'postgres'; db: Db; pool: pg.Pool; describe: string; close(): Promise<void> }
+  | { kind: 'pglite'; db: Db; client: PGlite; describe: string; close(): Promise<void> };
+
+export function createDatabase(config: Config['database']): DatabaseHandle {
+  if (config.kind === 'postgres') {
+    const pool = new pg.Pool({ connectionString: config.url, max: config.poolMax });
+    // An idle client that loses its server must not crash the process; the next query reports it.
+    pool.on('error', () => undefined);
+    const url = new URL(config.url);
+    return {
+      kind: 'postgres',
+      db: drizzlePg(pool, { schema }),
+      pool,
+      describe: `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`,
+      close: () => pool.end(),
+    };
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const client = new PGlite(config.dataDir);
+  return {
+    kind: 'pglite',
+    db: drizzlePglite(client, { schema }),
+    client,
+    describe: `PGlite (embedded) in ${config.dataDir}`,
+    close: () => client.close(),
+  };
+}

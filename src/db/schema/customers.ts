@@ -1,0 +1,90 @@
+// The customer aggregate root and the external systems it is known in (reference 003, tables 1-2).
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  date,
+  index,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core';
+
+export const CUSTOMER_STATUSES = ['active', 'inactive', 'vip', 'blocked', 'pending'] as const;
+export const CUSTOMER_TYPES = ['guest', 'registered', 'wholesale', 'affiliate'] as const;
+
+const tz = { withTimezone: true } as const;
+
+export const customers = pgTable(
+  'customers',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    // Nullable: a walk-in POS customer may be known by phone or name only.
+    email: varchar('email', { length: 255 }),
+    emailLowercase: varchar('email_lowercase', { length: 255 }).generatedAlwaysAs(sql`lower(email)`),
+    phone: varchar('phone', { length: 50 }),
+    phoneNormalized: varchar('phone_normalized', { length: 50 }),
+    firstName: varchar('first_name', { length: 100 }),
+    lastName: varchar('last_name', { length: 100 }),
+    fullName: varchar('full_name', { length: 201 }).generatedAlwaysAs(
+      sql`nullif(btrim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')), '')`,
+    ),
+    status: varchar('status', { length: 20, enum: CUSTOMER_STATUSES }).notNull().default('active'),
+    customerType: varchar('customer_type', { length: 20, enum: CUSTOMER_TYPES }).notNull().default('registered'),
+    dateOfBirth: date('date_of_birth', { mode: 'string' }),
+    createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
+    deletedAt: timestamp('deleted_at', tz),
+    lastActiveAt: timestamp('last_active_at', tz),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    notes: text('notes'),
+    internalNotes: text('internal_notes'),
+    customAttributes: jsonb('custom_attributes').$type<Record<string, unknown>>().notNull().default({}),
+    // Bumped by every committed change; the projection's version guard compares it.
+    version: bigint('version', { mode: 'number' }).notNull().default(1),
+  },
+  (t) => [
+    check('customers_status_check', sql`${t.status} IN ('active', 'inactive', 'vip', 'blocked', 'pending')`),
+    check(
+      'customers_customer_type_check',
+      sql`${t.customerType} IN ('guest', 'registered', 'wholesale', 'affiliate')`,
+    ),
+    check('customers_version_positive', sql`${t.version} > 0`),
+    index('idx_customers_email_lowercase').on(t.emailLowercase),
+    index('idx_customers_phone_normalized').on(t.phoneNormalized),
+    index('idx_customers_status').on(t.status),
+    index('idx_customers_created_at').on(t.createdAt.desc(), t.id.desc()),
+    index('idx_customers_updated_at').on(t.updatedAt.desc()),
+    index('idx_customers_last_active').on(t.lastActiveAt.desc()),
+    index('idx_customers_deleted_at').on(t.deletedAt),
+    index('idx_customers_tags').using('gin', t.tags),
+    index('idx_customers_custom_attributes').using('gin', t.customAttributes),
+  ],
+);
+
+export const customerSources = pgTable(
+  'customer_sources',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    customerId: uuid('customer_id')
+      .notNull()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    source: varchar('source', { length: 50 }).notNull(),
+    externalId: varchar('external_id', { length: 255 }).notNull(),
+    sourceData: jsonb('source_data').$type<Record<string, unknown>>().notNull().default({}),
+    firstSyncedAt: timestamp('first_synced_at', tz).notNull().defaultNow(),
+    lastSyncedAt: timestamp('last_synced_at', tz).notNull().defaultNow(),
+    syncStatus: varchar('sync_status', { length: 20 }).notNull().default('active'),
+    syncErrors: jsonb('sync_errors'),
+    createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('uq_customer_sources_source_external').on(t.source, t.externalId),
+    index('idx_customer_sources_customer').on(t.customerId),
+  ],
+);

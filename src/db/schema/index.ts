@@ -1,0 +1,7 @@
+// Every table of the system of record, for drizzle and drizzle-kit.
+export * from './businesses.js';
+export * from './customers.js';
+export * from './customer-profile.js';
+export * from './customer-history.js';
+export * from './sync-logs.js';
+export * from './relations.js';

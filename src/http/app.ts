@@ -1,0 +1,74 @@
+// The Express application: request ids and logging, health, OpenAPI, then the authenticated
+// /api/v1 routes, and the one error middleware last.
+import { randomUUID } from 'node:crypto';
+import express, { type RequestHandler } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { TokenService } from '../auth/tokens.js';
+import { customersRouter } from '../customers/customers.routes.js';
+import type { CustomersService } from '../customers/customers.service.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { authenticate } from './auth.middleware.js';
+import { errorHandler, notFoundHandler } from './error.middleware.js';
+import { healthRouter, type ReadinessCheck } from './health.routes.js';
+import { buildOpenApiDocument } from './openapi.js';
+import './request-context.js';
+
+export interface AppDeps {
+  logger: Logger;
+  tokens: TokenService;
+  customers: CustomersService;
+  readiness: ReadinessCheck[];
+  rateLimiter: RequestHandler;
+  bodyLimit: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger.child({ module: 'http' }),
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customProps: (req) => ({ requestId: req.id }),
+      serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.split('?')[0] }) },
+      autoLogging: { ignore: (req) => req.url === '/healthz' },
+    }),
+  );
+
+  app.use(healthRouter(deps.readiness));
+  const openApi = buildOpenApiDocument();
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+
+  const api = express.Router();
+  api.use(authenticate(deps.tokens));
+  api.use(deps.rateLimiter);
+  api.use(requireJsonBody);
+  api.use(express.json({ limit: deps.bodyLimit, strict: true }));
+  api.use(customersRouter(deps.customers));
+  app.use('/api/v1', api);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}
+
+/** A request that carries a body must say it is JSON. */
+const requireJsonBody: RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !req.is('application/json')) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Request body must be application/json');
+  }
+  next();
+};

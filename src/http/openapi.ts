@@ -1,0 +1,116 @@
+// The OpenAPI 3.1 document, generated from the same zod schemas that validate requests.
+import { z } from 'zod';
+import { createDocument, type ZodOpenApiOperationObject } from 'zod-openapi';
+import {
+  customerIdParams,
+  customerInput,
+  customerPatch,
+  listCustomersQuery,
+  readQuery,
+  writeQuery,
+} from '../customers/customers.schema.js';
+import { ERROR_STATUS } from '../errors.js';
+
+const errorBody = z
+  .object({
+    success: z.literal(false),
+    error: z.string(),
+    code: z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]]),
+    details: z.unknown().optional(),
+    requestId: z.string(),
+    timestamp: z.string(),
+  })
+  .meta({ id: 'Error' });
+
+const customerBody = z
+  .looseObject({
+    id: z.uuid(),
+    version: z.number().int(),
+    businessIds: z.array(z.uuid()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    deletedAt: z.string().nullable(),
+  })
+  .meta({ id: 'Customer', description: 'The whole customer aggregate as PostgreSQL holds it.' });
+
+const writeMeta = z.object({
+  version: z.number().int(),
+  changed: z.boolean(),
+  sync: z.enum(['completed', 'pending']),
+});
+
+const errors = (...statuses: (keyof typeof ERROR_STATUS)[]) =>
+  Object.fromEntries(
+    statuses.map((code) => [
+      String(ERROR_STATUS[code]),
+      { description: code, content: { 'application/json': { schema: errorBody } } },
+    ]),
+  );
+
+const ok = (description: string, data: z.ZodType, meta?: z.ZodType) => ({
+  description,
+  content: { 'application/json': { schema: z.object({ success: z.literal(true), data, ...(meta ? { meta } : {}) }) } },
+});
+
+const common = errors('UNAUTHORIZED', 'FORBIDDEN', 'RATE_LIMITED', 'INTERNAL_ERROR');
+const ifMatch = z.object({ 'if-match': z.string().optional().meta({ description: 'Expected version, e.g. "v3"' }) });
+
+const op = (o: ZodOpenApiOperationObject): ZodOpenApiOperationObject => ({ security: [{ bearer: [] }], ...o });
+
+export function buildOpenApiDocument() {
+  return createDocument(
+    {
+      openapi: '3.1.0',
+      info: { title: 'Customer 360 operations API', version: '1.0.0' },
+      servers: [{ url: '/api/v1' }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      paths: {
+        '/customers': {
+          get: op({
+            summary: 'List customers of the caller’s business (newest first, cursor paged)',
+            requestParams: { query: listCustomersQuery },
+            responses: { '200': ok('A page of customers', z.array(customerBody), z.object({ nextCursor: z.string().nullable() })), ...errors('INVALID_INPUT'), ...common },
+          }),
+          post: op({
+            summary: 'Create a customer',
+            requestParams: { query: writeQuery },
+            requestBody: { content: { 'application/json': { schema: customerInput } } },
+            responses: { '201': ok('Created', customerBody, writeMeta), ...errors('INVALID_INPUT', 'CONFLICT', 'PAYLOAD_TOO_LARGE'), ...common },
+          }),
+        },
+        '/customers/{id}': {
+          get: op({
+            summary: 'The whole customer aggregate',
+            requestParams: { path: customerIdParams, query: readQuery },
+            responses: { '200': ok('The customer', customerBody), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common },
+          }),
+          put: op({
+            summary: 'Replace the whole aggregate (sections left out are cleared; activities are append-only)',
+            requestParams: { path: customerIdParams, query: writeQuery, header: ifMatch },
+            requestBody: { content: { 'application/json': { schema: customerInput } } },
+            responses: { '200': ok('Replaced', customerBody, writeMeta), ...errors('INVALID_INPUT', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE'), ...common },
+          }),
+          patch: op({
+            summary: 'Change only the given fields (object sections merge, arrays replace)',
+            requestParams: { path: customerIdParams, query: writeQuery, header: ifMatch },
+            requestBody: { content: { 'application/json': { schema: customerPatch } } },
+            responses: { '200': ok('Updated', customerBody, writeMeta), ...errors('INVALID_INPUT', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE'), ...common },
+          }),
+          delete: op({
+            summary: 'Soft-delete a customer',
+            requestParams: { path: customerIdParams, query: writeQuery, header: ifMatch },
+            responses: { '200': ok('Deleted', customerBody, writeMeta), ...errors('INVALID_INPUT', 'NOT_FOUND', 'CONFLICT'), ...common },
+          }),
+        },
+      },
+    },
+    {
+      // Request timestamps are parsed into Dates; the document shows the wire format (a string).
+      override: ({ jsonSchema, zodSchema }) => {
+        if (zodSchema._zod.def.type === 'pipe' && jsonSchema.type === undefined && jsonSchema.format === undefined) {
+          jsonSchema.type = 'string';
+        }
+      },
+    },
+  );
+}

@@ -1,0 +1,94 @@
+// Composition: config → clients → services → HTTP. The only place that wires real clients
+// together; main.ts runs it, tests boot it the same way.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
+import { TokenService } from './auth/tokens.js';
+import { BusinessesService } from './businesses/businesses.service.js';
+import type { Config } from './config.js';
+import { CustomersService } from './customers/customers.service.js';
+import { createDatabase } from './db/db.client.js';
+import { migrateDatabase } from './db/migrate.js';
+import { createFirestore } from './firestore/firestore.client.js';
+import { createApp } from './http/app.js';
+import type { ReadinessCheck } from './http/health.routes.js';
+import { createRateLimiter } from './http/rate-limit.js';
+import type { Logger } from './logger.js';
+import { createRedis } from './redis/redis.client.js';
+import { DatabaseSyncService } from './sync/database-sync.service.js';
+
+export interface RunningService {
+  url: string;
+  demo?: { businessId: string; token: string };
+  close(): Promise<void>;
+}
+
+export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  const log = logger.child({ module: 'startup' });
+  const database = createDatabase(config.database);
+  const closers: (() => Promise<unknown>)[] = [() => database.close()];
+  try {
+    await migrateDatabase(database);
+    log.info({ store: 'postgres', uses: database.describe }, 'system of record ready (migrations applied)');
+
+    const firestore = await createFirestore(config.firestore);
+    closers.unshift(() => firestore.close());
+    log.info({ store: 'firestore', uses: firestore.describe }, 'projection store ready');
+
+    const redis = createRedis(config.redis);
+    if (redis) closers.unshift(() => redis.client.quit());
+    log.info(
+      { store: 'redis', uses: redis?.describe ?? 'in-process memory (REDIS_URL not set)' },
+      'rate limits and caches ready',
+    );
+
+    const tokens = new TokenService(config.jwt);
+    const sync = new DatabaseSyncService(database.db);
+    const customers = new CustomersService(database.db, sync);
+    const businesses = new BusinessesService(database.db);
+
+    const readiness: ReadinessCheck[] = [
+      { name: 'postgres', check: async () => void (await database.db.execute(sql`select 1`)) },
+      { name: 'firestore', check: async () => void (await firestore.db.collection('customers').limit(1).get()) },
+      ...(redis ? [{ name: 'redis', check: async () => void (await redis.client.ping()) }] : []),
+    ];
+
+    const app = createApp({
+      logger,
+      tokens,
+      customers,
+      readiness,
+      rateLimiter: createRateLimiter(config.rateLimit, redis?.client),
+      bodyLimit: config.http.bodyLimit,
+    });
+    const server = await listen(app, config.http.host, config.http.port);
+    closers.unshift(() => new Promise((resolve) => server.close(resolve)));
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.http.host}:${port}`;
+    log.info({ url }, 'HTTP API listening');
+
+    let demo: RunningService['demo'];
+    if (config.demoMode) {
+      const business = await businesses.ensureDemoBusiness();
+      demo = { businessId: business.id, token: tokens.sign({ subject: 'demo-admin', role: 'admin', businessId: business.id }) };
+      log.info({ businessId: business.id }, 'demo mode: demo business ready; its admin token is printed below');
+    }
+
+    return {
+      url,
+      demo,
+      close: async () => {
+        for (const close of closers) await close().catch(() => undefined);
+      },
+    };
+  } catch (err) {
+    for (const close of closers) await close().catch(() => undefined);
+    throw err;
+  }
+}
+
+function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(server)));
+  });
+}

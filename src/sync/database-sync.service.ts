@@ -1,0 +1,239 @@
+// DatabaseSyncService: the one write path of the customer aggregate. Every change validates its
+// input, writes every part of the aggregate, bumps the root's version and appends the sync_logs
+// outbox row, all in ONE PostgreSQL transaction. Nothing here writes Firestore: the projector
+// brings Firestore to the committed state from the outbox. A failure anywhere leaves nothing.
+import { parsePhoneNumberWithError } from 'libphonenumber-js';
+import type { Db, Tx } from '../db/db.client.js';
+import { customerDemographics, customerEngagement, customerMetrics, customerRiskAssessments } from '../db/schema/index.js';
+import { AppError, invalidInput, isRetryableTransactionError } from '../errors.js';
+import {
+  appendActivities,
+  insertCustomer,
+  linkCustomerToBusiness,
+  loadAggregate,
+  lockCustomerForBusiness,
+  refreshBusinessEmail,
+  replaceAddresses,
+  replaceIpAddresses,
+  replaceSection,
+  replaceSources,
+  softDeleteCustomer,
+  updateCustomerCore,
+  type CustomerAggregate,
+} from '../customers/customers.repository.js';
+import { customerInput, customerPatch, type CustomerInput, type CustomerPatch } from '../customers/customers.schema.js';
+import { aggregateHash, changedFieldNames } from './aggregate-diff.js';
+import { appendSyncLog } from './sync-logs.repository.js';
+
+export interface WriteContext {
+  businessId: string;
+  /** Optimistic concurrency (If-Match): the write fails with CONFLICT unless the version matches. */
+  expectedVersion?: number;
+}
+
+export interface WriteResult {
+  customer: CustomerAggregate;
+  /** False when the request changed nothing: no version bump, no outbox row. */
+  changed: boolean;
+  syncLogId: string | null;
+}
+
+export interface CommittedChange {
+  customerId: string;
+  version: number;
+  syncLogId: string;
+}
+
+const MAX_TRANSACTION_ATTEMPTS = 3;
+
+class NothingChanged extends Error {
+  constructor(readonly customer: CustomerAggregate) {
+    super('nothing changed');
+  }
+}
+
+export class DatabaseSyncService {
+  private readonly committedListeners = new Set<(change: CommittedChange) => void>();
+
+  constructor(private readonly db: Db) {}
+
+  /** Called after each commit that appended an outbox row (the in-process projector listens). */
+  onCommitted(listener: (change: CommittedChange) => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
+  }
+
+  /**
+   * Creates (customerId null) or replaces a whole aggregate. Sections left out are cleared;
+   * activities are append-only, so listed ones are added and none are removed.
+   */
+  async syncCustomer(customerId: string | null, aggregate: unknown, ctx: WriteContext): Promise<WriteResult> {
+    const parsed = customerInput.safeParse(aggregate);
+    if (!parsed.success) throw invalidInput(parsed.error, 'body');
+    return this.write(customerId, ctx, () => parsed.data);
+  }
+
+  /** Changes only the given keys; object sections merge field by field, arrays replace. */
+  async patchCustomer(customerId: string, patch: unknown, ctx: WriteContext): Promise<WriteResult> {
+    const parsed = customerPatch.safeParse(patch);
+    if (!parsed.success) throw invalidInput(parsed.error, 'body');
+    return this.write(customerId, ctx, (before) => mergePatch(before!, parsed.data));
+  }
+
+  /** Soft delete: sets deleted_at, bumps the version and appends a `delete` outbox row. */
+  async deleteCustomer(customerId: string, ctx: WriteContext): Promise<WriteResult> {
+    const result = await this.inTransaction(async (tx) => {
+      await this.lockForWrite(tx, customerId, ctx);
+      await softDeleteCustomer(tx, customerId);
+      const after = (await loadAggregate(tx, customerId))!;
+      const syncLogId = await appendSyncLog(tx, {
+        entityType: 'customer',
+        entityId: customerId,
+        operation: 'delete',
+        entityVersion: after.version,
+        contentHash: aggregateHash(after),
+        changedFields: ['deletedAt'],
+      });
+      return { customer: after, changed: true, syncLogId };
+    });
+    this.announce(result);
+    return result;
+  }
+
+  private async write(
+    customerId: string | null,
+    ctx: WriteContext,
+    desiredState: (before: CustomerAggregate | undefined) => CustomerInput,
+  ): Promise<WriteResult> {
+    try {
+      const result = await this.inTransaction(async (tx) => {
+        let before: CustomerAggregate | undefined;
+        let id: string;
+        if (customerId) {
+          await this.lockForWrite(tx, customerId, ctx);
+          before = await loadAggregate(tx, customerId);
+          id = customerId;
+        }
+        // Built after the lock, so a patch merges onto the state no other writer can change now.
+        const desired = desiredState(before);
+        const core = { ...desired, phoneNormalized: normalizePhone(desired.phone) };
+        if (before) {
+          await updateCustomerCore(tx, before.id, core);
+        } else {
+          id = (await insertCustomer(tx, core)).id;
+          await linkCustomerToBusiness(tx, ctx.businessId, id, desired.email ?? null);
+        }
+        id = id!;
+        await refreshBusinessEmail(tx, id, desired.email ?? null);
+        await replaceSources(tx, id, desired.sources ?? []);
+        await replaceSection(tx, customerMetrics, id, desired.metrics ?? null);
+        await replaceSection(tx, customerDemographics, id, desired.demographics ?? null);
+        await replaceSection(tx, customerEngagement, id, desired.engagement ?? null);
+        await replaceSection(tx, customerRiskAssessments, id, desired.risk ?? null);
+        await replaceAddresses(tx, id, desired.addresses ?? []);
+        await replaceIpAddresses(tx, id, desired.ipAddresses ?? []);
+        const appended = await appendActivities(tx, id, desired.activities ?? []);
+
+        const after = (await loadAggregate(tx, id))!;
+        const changedFields = changedFieldNames(before, after);
+        if (appended > 0) changedFields.push('activities');
+        // An update that changes nothing rolls back: no version bump, no outbox row, no
+        // Firestore write downstream.
+        if (before && changedFields.length === 0) throw new NothingChanged(before);
+
+        const syncLogId = await appendSyncLog(tx, {
+          entityType: 'customer',
+          entityId: id,
+          operation: before ? 'update' : 'create',
+          entityVersion: after.version,
+          contentHash: aggregateHash(after),
+          changedFields,
+        });
+        return { customer: after, changed: true, syncLogId };
+      });
+      this.announce(result);
+      return result;
+    } catch (err) {
+      if (err instanceof NothingChanged) return { customer: err.customer, changed: false, syncLogId: null };
+      throw err;
+    }
+  }
+
+  private async lockForWrite(tx: Tx, customerId: string, ctx: WriteContext): Promise<void> {
+    const locked = await lockCustomerForBusiness(tx, customerId, ctx.businessId);
+    // Another business's customer is reported exactly like a missing one.
+    if (!locked || locked.deletedAt) throw new AppError('NOT_FOUND', `Customer ${customerId} not found`);
+    if (ctx.expectedVersion !== undefined && locked.version !== ctx.expectedVersion) {
+      throw new AppError('CONFLICT', `Customer ${customerId} is at version ${locked.version}, not ${ctx.expectedVersion}`, {
+        currentVersion: locked.version,
+      });
+    }
+  }
+
+  private async inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction(work);
+      } catch (err) {
+        if (attempt >= MAX_TRANSACTION_ATTEMPTS || !isRetryableTransactionError(err)) throw err;
+      }
+    }
+  }
+
+  private announce(result: WriteResult): void {
+    if (!result.syncLogId) return;
+    for (const listener of this.committedListeners) {
+      listener({ customerId: result.customer.id, version: result.customer.version, syncLogId: result.syncLogId });
+    }
+  }
+}
+
+function normalizePhone(phone: string | null | undefined): string | null {
+  if (!phone) return null;
+  // Already validated as a possible international number by the schema.
+  return parsePhoneNumberWithError(phone).number;
+}
+
+/** The aggregate as input again (server-managed fields dropped), so a patch can apply to it. */
+function toInput(a: CustomerAggregate): CustomerInput {
+  return {
+    email: a.email,
+    phone: a.phone,
+    firstName: a.firstName,
+    lastName: a.lastName,
+    dateOfBirth: a.dateOfBirth,
+    status: a.status,
+    customerType: a.customerType,
+    lastActiveAt: a.lastActiveAt,
+    tags: a.tags,
+    notes: a.notes,
+    internalNotes: a.internalNotes,
+    customAttributes: a.customAttributes as CustomerInput['customAttributes'],
+    sources: a.sources.map((s) => ({
+      source: s.source,
+      externalId: s.externalId,
+      data: s.sourceData as Record<string, never>,
+      syncStatus: s.syncStatus as 'active' | 'paused' | 'error',
+    })),
+    metrics: a.metrics as CustomerInput['metrics'],
+    demographics: a.demographics as CustomerInput['demographics'],
+    engagement: a.engagement as CustomerInput['engagement'],
+    risk: a.risk as CustomerInput['risk'],
+    addresses: a.addresses as CustomerInput['addresses'],
+    ipAddresses: a.ipAddresses as CustomerInput['ipAddresses'],
+    activities: [],
+  };
+}
+
+function mergePatch(before: CustomerAggregate, patch: CustomerPatch): CustomerInput {
+  const current = toInput(before);
+  const merged: CustomerInput = { ...current };
+  for (const [key, value] of Object.entries(patch) as [keyof CustomerPatch, unknown][]) {
+    if (value === undefined) continue;
+    const existing = current[key];
+    const isSection = key === 'metrics' || key === 'demographics' || key === 'engagement' || key === 'risk';
+    (merged as Record<string, unknown>)[key] =
+      isSection && value !== null && existing ? { ...(existing as object), ...(value as object) } : value;
+  }
+  return merged;
+}
