@@ -7,13 +7,14 @@ import { TokenService } from './auth/tokens.js';
 import { BusinessesService } from './businesses/businesses.service.js';
 import type { Config } from './config.js';
 import { CustomersService } from './customers/customers.service.js';
-import { createDatabase } from './db/db.client.js';
+import { createDatabase, type DatabaseHandle } from './db/db.client.js';
 import { migrateDatabase } from './db/migrate.js';
-import { createFirestore } from './firestore/firestore.client.js';
+import { createFirestore, type FirestoreHandle } from './firestore/firestore.client.js';
 import { createApp } from './http/app.js';
 import type { ReadinessCheck } from './http/health.routes.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import type { Logger } from './logger.js';
+import type { Redis } from 'ioredis';
 import { createRedis } from './redis/redis.client.js';
 import { DatabaseSyncService } from './sync/database-sync.service.js';
 
@@ -42,25 +43,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       'rate limits and caches ready',
     );
 
-    const tokens = new TokenService(config.jwt);
-    const sync = new DatabaseSyncService(database.db);
-    const customers = new CustomersService(database.db, sync);
-    const businesses = new BusinessesService(database.db);
-
-    const readiness: ReadinessCheck[] = [
-      { name: 'postgres', check: async () => void (await database.db.execute(sql`select 1`)) },
-      { name: 'firestore', check: async () => void (await firestore.db.collection('customers').limit(1).get()) },
-      ...(redis ? [{ name: 'redis', check: async () => void (await redis.client.ping()) }] : []),
-    ];
-
-    const app = createApp({
-      logger,
-      tokens,
-      customers,
-      readiness,
-      rateLimiter: createRateLimiter(config.rateLimit, redis?.client),
-      bodyLimit: config.http.bodyLimit,
-    });
+    const { app, tokens, businesses } = createApplication({ config, logger, database, firestore, redis: redis?.client });
     const server = await listen(app, config.http.host, config.http.port);
     closers.unshift(() => new Promise((resolve) => server.close(resolve)));
     const { port } = server.address() as AddressInfo;
@@ -85,6 +68,38 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     for (const close of closers) await close().catch(() => undefined);
     throw err;
   }
+}
+
+export interface ApplicationResources {
+  config: Config;
+  logger: Logger;
+  database: DatabaseHandle;
+  firestore: FirestoreHandle;
+  redis?: Redis;
+}
+
+/** Services and the HTTP app over already-open stores (start-up and tests wire the same way). */
+export function createApplication({ config, logger, database, firestore, redis }: ApplicationResources) {
+  const tokens = new TokenService(config.jwt);
+  const sync = new DatabaseSyncService(database.db);
+  const customers = new CustomersService(database.db, sync);
+  const businesses = new BusinessesService(database.db);
+
+  const readiness: ReadinessCheck[] = [
+    { name: 'postgres', check: async () => void (await database.db.execute(sql`select 1`)) },
+    { name: 'firestore', check: async () => void (await firestore.db.collection('customers').limit(1).get()) },
+    ...(redis ? [{ name: 'redis', check: async () => void (await redis.ping()) }] : []),
+  ];
+
+  const app = createApp({
+    logger,
+    tokens,
+    customers,
+    readiness,
+    rateLimiter: createRateLimiter(config.rateLimit, redis),
+    bodyLimit: config.http.bodyLimit,
+  });
+  return { app, tokens, sync, customers, businesses };
 }
 
 function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {

@@ -183,7 +183,8 @@ export async function linkCustomerToBusiness(tx: Tx, businessId: string, custome
   await tx
     .insert(businessCustomers)
     .values({ businessId, customerId, emailLowercase: email?.toLowerCase() ?? null })
-    .onConflictDoNothing();
+    // Only an existing link is ignored; the per-business email index must still fail loudly.
+    .onConflictDoNothing({ target: [businessCustomers.businessId, businessCustomers.customerId] });
 }
 
 /** Keeps each business link's copy of the email (the per-business uniqueness key) current. */

@@ -115,7 +115,7 @@ export class DatabaseSyncService {
           id = customerId;
         }
         // Built after the lock, so a patch merges onto the state no other writer can change now.
-        const desired = desiredState(before);
+        const desired = matchStoredRows(desiredState(before), before);
         const core = { ...desired, phoneNormalized: normalizePhone(desired.phone) };
         if (before) {
           await updateCustomerCore(tx, before.id, core);
@@ -186,6 +186,32 @@ export class DatabaseSyncService {
       listener({ customerId: result.customer.id, version: result.customer.version, syncLogId: result.syncLogId });
     }
   }
+}
+
+/**
+ * Resending what is stored changes nothing. An address sent without an id that matches a stored
+ * one (same lines, city, postal and country code) is that address and keeps its id; an IP address
+ * sent without its seen times keeps the stored ones instead of taking "now".
+ */
+function matchStoredRows(desired: CustomerInput, before: CustomerAggregate | undefined): CustomerInput {
+  if (!before) return desired;
+  const key = (a: { addressLine1: string; addressLine2?: string | null; city: string; postalCode?: string | null; countryCode: string }) =>
+    [a.addressLine1, a.addressLine2 ?? '', a.city, a.postalCode ?? '', a.countryCode].map((p) => p.trim().toLowerCase()).join('\u0000');
+  const taken = new Set(desired.addresses?.flatMap((a) => (a.id ? [a.id] : [])));
+  const available = before.addresses.filter((a) => !taken.has(a.id));
+  const addresses = desired.addresses?.map((a) => {
+    if (a.id) return a;
+    const match = available.findIndex((b) => key(b) === key(a));
+    if (match < 0) return a;
+    const [existing] = available.splice(match, 1);
+    return { ...a, id: existing!.id };
+  });
+  const storedIps = new Map(before.ipAddresses.map((ip) => [ip.ipAddress, ip]));
+  const ipAddresses = desired.ipAddresses?.map((ip) => {
+    const stored = storedIps.get(ip.ipAddress);
+    return stored ? { ...ip, firstSeenAt: ip.firstSeenAt ?? stored.firstSeenAt, lastSeenAt: ip.lastSeenAt ?? stored.lastSeenAt } : ip;
+  });
+  return { ...desired, addresses, ipAddresses };
 }
 
 function normalizePhone(phone: string | null | undefined): string | null {

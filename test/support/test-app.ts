@@ -1,0 +1,44 @@
+// Boots the real application (createApplication, as start-up does) on a fresh test database
+// and the in-process Firestore emulator, with helpers for tokens and businesses.
+import { pino } from 'pino';
+import type { Redis } from 'ioredis';
+import { parseConfig, type Config } from '../../src/config.js';
+import { createFirestore, type FirestoreHandle } from '../../src/firestore/firestore.client.js';
+import { createApplication } from '../../src/service.js';
+import type { Role } from '../../src/auth/tokens.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+
+export interface TestApp extends ReturnType<typeof createApplication> {
+  config: Config;
+  database: TestDatabase;
+  firestore: FirestoreHandle;
+  /** A new business and an admin token for it. */
+  newBusiness(name?: string): Promise<{ id: string; token: string }>;
+  tokenFor(businessId: string, role?: Role): string;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(opts: { env?: Record<string, string>; redis?: Redis } = {}): Promise<TestApp> {
+  const config = parseConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '100000', ...opts.env });
+  const database = await createTestDatabase();
+  const firestore = await createFirestore({ kind: 'embedded', port: 0, projectId: 'demo-test' });
+  const logger = pino({ level: 'silent' });
+  const application = createApplication({ config, logger, database: database.handle, firestore, redis: opts.redis });
+  const tokenFor = (businessId: string, role: Role = 'admin') =>
+    application.tokens.sign({ subject: `test-${role}`, role, businessId });
+  return {
+    ...application,
+    config,
+    database,
+    firestore,
+    tokenFor,
+    newBusiness: async (name = 'Test business') => {
+      const b = await application.businesses.create(name);
+      return { id: b.id, token: tokenFor(b.id) };
+    },
+    close: async () => {
+      await firestore.close();
+      await database.drop();
+    },
+  };
+}
