@@ -4,15 +4,16 @@
 import { and, desc, eq, getTableColumns, inArray, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Executor, Tx } from '../db/db.client.js';
+import type {
+  customerDemographics,
+  customerEngagement,
+  customerMetrics,
+  customerRiskAssessments} from '../db/schema/index.js';
 import {
   businessCustomers,
   customerActivities,
   customerAddresses,
-  customerDemographics,
-  customerEngagement,
   customerIpAddresses,
-  customerMetrics,
-  customerRiskAssessments,
   customerSources,
   customers,
 } from '../db/schema/index.js';

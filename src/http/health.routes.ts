@@ -3,7 +3,7 @@ import { Router } from 'express';
 
 export interface ReadinessCheck {
   name: string;
-  check(): Promise<void>;
+  check: () => Promise<void>;
 }
 
 const CHECK_TIMEOUT_MS = 2000;

@@ -241,10 +241,10 @@ function toInput(a: CustomerAggregate): CustomerInput {
       data: s.sourceData as Record<string, never>,
       syncStatus: s.syncStatus as 'active' | 'paused' | 'error',
     })),
-    metrics: a.metrics as CustomerInput['metrics'],
+    metrics: a.metrics,
     demographics: a.demographics as CustomerInput['demographics'],
-    engagement: a.engagement as CustomerInput['engagement'],
-    risk: a.risk as CustomerInput['risk'],
+    engagement: a.engagement,
+    risk: a.risk,
     addresses: a.addresses as CustomerInput['addresses'],
     ipAddresses: a.ipAddresses as CustomerInput['ipAddresses'],
     activities: [],
@@ -259,7 +259,7 @@ function mergePatch(before: CustomerAggregate, patch: CustomerPatch): CustomerIn
     const existing = current[key];
     const isSection = key === 'metrics' || key === 'demographics' || key === 'engagement' || key === 'risk';
     (merged as Record<string, unknown>)[key] =
-      isSection && value !== null && existing ? { ...(existing as object), ...(value as object) } : value;
+      isSection && value !== null && existing ? { ...(existing as object), ...(value) } : value;
   }
   return merged;
 }
