@@ -40,6 +40,16 @@ const envSchema = z.object({
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'must look like 256kb or 1mb').default('256kb'),
 
   DEMO_MODE: bool.optional(),
+
+  SYNC_BATCH_SIZE: int(1, 5000).default(200),
+  SYNC_MAX_ATTEMPTS: int(1, 100).default(10),
+  SYNC_BACKOFF_BASE_MS: int(10, 3_600_000).default(1000),
+  SYNC_BACKOFF_MAX_MS: int(10, 86_400_000).default(300_000),
+  SYNC_POLL_INTERVAL_MS: int(50, 3_600_000).default(1000),
+  SYNC_WAIT_TIMEOUT_MS: int(0, 60_000).default(3000),
+  SYNC_FIRESTORE_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  SYNC_IN_PROCESS: bool.default(true),
+  RECONCILE_CRON: z.string().default('17 3 * * *'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -69,6 +79,15 @@ export function parseConfig(env: Record<string, string | undefined>) {
     redis: e.REDIS_URL ? ({ kind: 'redis', url: e.REDIS_URL } as const) : ({ kind: 'memory' } as const),
     jwt: { secret: e.JWT_SECRET, audience: e.JWT_AUDIENCE, issuer: e.JWT_ISSUER, expiresIn: e.JWT_EXPIRES_IN },
     rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_MS, max: e.RATE_LIMIT_MAX },
+    sync: {
+      batchSize: e.SYNC_BATCH_SIZE,
+      retry: { maxAttempts: e.SYNC_MAX_ATTEMPTS, baseDelayMs: e.SYNC_BACKOFF_BASE_MS, maxDelayMs: e.SYNC_BACKOFF_MAX_MS },
+      pollIntervalMs: e.SYNC_POLL_INTERVAL_MS,
+      waitTimeoutMs: e.SYNC_WAIT_TIMEOUT_MS,
+      firestoreTimeoutMs: e.SYNC_FIRESTORE_TIMEOUT_MS,
+      inProcess: e.SYNC_IN_PROCESS,
+      reconcileCron: e.RECONCILE_CRON,
+    },
     // Demo mode seeds a demo business and prints a token; on by default except in production.
     demoMode: e.DEMO_MODE ?? e.NODE_ENV !== 'production',
   };

@@ -1,4 +1,4 @@
-// Entry point: `npm start` (API) loads the config, starts the service and stops it cleanly on
+// Entry point: `npm start` (API) and `npm run worker` (projector and schedules) load the config, starts the service and stops it cleanly on
 // SIGINT/SIGTERM.
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
@@ -8,7 +8,7 @@ const config = loadConfig();
 const logger = createLogger(config.log.level);
 
 try {
-  const service = await startService(config, logger);
+  const service = await startService(config, logger, process.argv.includes('--worker') ? 'worker' : 'api');
   if (service.demo) {
     // The one line meant for a person at a terminal: how to call the API right away.
     process.stdout.write(

@@ -16,7 +16,14 @@ import { createRateLimiter } from './http/rate-limit.js';
 import type { Logger } from './logger.js';
 import type { Redis } from 'ioredis';
 import { createRedis } from './redis/redis.client.js';
+import { FirestoreWriter } from './firestore/firestore-writer.js';
 import { DatabaseSyncService } from './sync/database-sync.service.js';
+import { listenForSyncLogs } from './sync/sync-notifications.js';
+import { SyncProjector } from './sync/sync-projector.js';
+import { SyncWaiter } from './sync/sync-waiter.js';
+import { Reconciler } from './sync/reconcile.js';
+import { ADVISORY_LOCKS, withAdvisoryLock } from './db/advisory-locks.js';
+import cron from 'node-cron';
 
 export interface RunningService {
   url: string;
@@ -24,7 +31,13 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+export type ServiceMode = 'api' | 'worker';
+
+/**
+ * `api`: the HTTP API, plus the projector in-process unless SYNC_IN_PROCESS=false.
+ * `worker`: the projector and the schedules, no HTTP.
+ */
+export async function startService(config: Config, logger: Logger, mode: ServiceMode = 'api'): Promise<RunningService> {
   const log = logger.child({ module: 'startup' });
   const database = createDatabase(config.database);
   const closers: (() => Promise<unknown>)[] = [() => database.close()];
@@ -43,7 +56,31 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       'rate limits and caches ready',
     );
 
-    const { app, tokens, businesses } = createApplication({ config, logger, database, firestore, redis: redis?.client });
+    const application = createApplication({ config, logger, database, firestore, redis: redis?.client });
+    const { app, tokens, businesses, projector } = application;
+
+    if (mode === 'worker' || config.sync.inProcess) {
+      closers.unshift(await listenForSyncLogs(database, () => projector.wake(), log));
+      projector.start(config.sync.pollIntervalMs);
+      closers.unshift(() => projector.stop());
+      log.info({ pollIntervalMs: config.sync.pollIntervalMs }, 'projector running');
+    }
+    if (config.firestore.kind === 'embedded') {
+      // The in-process emulator starts empty while PGlite kept its data: re-project everything.
+      const report = await application.reconciler.run({ fix: true, trigger: 'startup' });
+      log.info({ enqueued: report.fixed }, 'embedded Firestore re-projected from PostgreSQL');
+    }
+    if (mode === 'worker') {
+      const task = cron.schedule(config.sync.reconcileCron, () => {
+        void withAdvisoryLock(database, ADVISORY_LOCKS.reconcile, () => application.reconciler.run({ fix: true, trigger: 'schedule' }))
+          .then((r) => log.info(r.ran ? { driftCount: r.value.driftCount, fixed: r.value.fixed } : { skipped: 'another instance holds the lock' }, 'scheduled reconcile'))
+          .catch((err: unknown) => log.error({ err }, 'scheduled reconcile failed'));
+      });
+      closers.unshift(async () => void (await task.stop()));
+      log.info({ cron: config.sync.reconcileCron }, 'worker started: projector and daily reconcile');
+      return { url: '', close: () => closeAll(closers) };
+    }
+
     const server = await listen(app, config.http.host, config.http.port);
     closers.unshift(() => new Promise((resolve) => server.close(resolve)));
     const { port } = server.address() as AddressInfo;
@@ -60,14 +97,16 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     return {
       url,
       demo,
-      close: async () => {
-        for (const close of closers) await close().catch(() => undefined);
-      },
+      close: () => closeAll(closers),
     };
   } catch (err) {
-    for (const close of closers) await close().catch(() => undefined);
+    await closeAll(closers);
     throw err;
   }
+}
+
+async function closeAll(closers: (() => Promise<unknown>)[]): Promise<void> {
+  for (const close of closers) await close().catch(() => undefined);
 }
 
 export interface ApplicationResources {
@@ -82,7 +121,13 @@ export interface ApplicationResources {
 export function createApplication({ config, logger, database, firestore, redis }: ApplicationResources) {
   const tokens = new TokenService(config.jwt);
   const sync = new DatabaseSyncService(database.db);
-  const customers = new CustomersService(database.db, sync);
+  const writer = new FirestoreWriter(firestore.db, config.sync.firestoreTimeoutMs);
+  const projector = new SyncProjector(database.db, writer, config.sync, logger.child({ module: 'projector' }));
+  const inProcess = config.sync.inProcess;
+  // In-process projection starts right after each commit; otherwise a worker picks rows up.
+  if (inProcess) sync.onCommitted(() => projector.wake());
+  const waiter = new SyncWaiter(database.db, config.sync.waitTimeoutMs, inProcess ? () => projector.wake() : undefined);
+  const customers = new CustomersService(database.db, sync, waiter);
   const businesses = new BusinessesService(database.db);
 
   const readiness: ReadinessCheck[] = [
@@ -99,7 +144,8 @@ export function createApplication({ config, logger, database, firestore, redis }
     rateLimiter: createRateLimiter(config.rateLimit, redis),
     bodyLimit: config.http.bodyLimit,
   });
-  return { app, tokens, sync, customers, businesses };
+  const reconciler = new Reconciler(database.db, writer);
+  return { app, tokens, sync, customers, businesses, projector, writer, reconciler };
 }
 
 function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {

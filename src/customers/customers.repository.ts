@@ -65,9 +65,10 @@ export async function loadAggregates(
       risk: true,
       addresses: { orderBy: [customerAddresses.createdAt, customerAddresses.id] },
       ipAddresses: { orderBy: [customerIpAddresses.firstSeenAt, customerIpAddresses.id] },
+      // The projector reads activities apart (append-only feed), so it asks for none here.
       activities: {
         orderBy: [desc(customerActivities.occurredAt), desc(customerActivities.id)],
-        limit: activityLimit,
+        limit: Math.max(activityLimit, 1),
       },
     },
   });
@@ -84,7 +85,7 @@ export async function loadAggregates(
         risk: risk ? withoutOwner(risk) : null,
         addresses: addresses.map(withoutOwner),
         ipAddresses: ipAddresses.map(withoutOwner),
-        activities: activities.map(withoutOwner),
+        activities: activityLimit > 0 ? activities.map(withoutOwner) : [],
       },
     ]),
   );
@@ -319,12 +320,49 @@ export async function appendActivities(
   if (activities.length === 0) return 0;
   const inserted = await tx
     .insert(customerActivities)
-    .values(activities.map((a) => ({ ...a, customerId })))
+    // clock_timestamp(), not now(): taken under the customer's row lock, so per customer the
+    // insertion times follow commit order and the projector's (created_at, id) watermark never
+    // skips an activity committed late.
+    .values(activities.map((a) => ({ ...a, customerId, createdAt: sql`clock_timestamp()` })))
     .onConflictDoNothing({ target: customerActivities.id })
     .returning({ id: customerActivities.id });
   const givenIds = activities.flatMap((a) => (a.id ? [a.id] : []));
   await assertOwned(tx, customerActivities, customerId, givenIds, 'activities');
   return inserted.length;
+}
+
+export interface ActivityWatermark {
+  createdAt: string;
+  id: string;
+}
+
+/**
+ * Activities inserted after the watermark, in insertion order (the projector's append-only feed),
+ * and the watermark of the last one. The watermark keeps PostgreSQL's microseconds: a Date's
+ * milliseconds would hand the same activity out again.
+ */
+export async function loadActivitiesAfter(ex: Executor, customerId: string, after: ActivityWatermark | null, limit: number) {
+  const rows = await ex
+    .select({
+      ...getTableColumns(customerActivities),
+      exactCreatedAt: sql<string>`to_char(${customerActivities.createdAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+    })
+    .from(customerActivities)
+    .where(
+      and(
+        eq(customerActivities.customerId, customerId),
+        after
+          ? sql`(${customerActivities.createdAt}, ${customerActivities.id}) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`
+          : undefined,
+      ),
+    )
+    .orderBy(customerActivities.createdAt, customerActivities.id)
+    .limit(limit);
+  const last = rows[rows.length - 1];
+  return {
+    activities: rows.map(({ exactCreatedAt: _exact, ...row }) => withoutOwner(row)),
+    watermark: last ? { createdAt: last.exactCreatedAt, id: last.id } : after,
+  };
 }
 
 async function assertOwned(

@@ -16,9 +16,10 @@ export function customersRouter(customers: CustomersService): Router {
   });
 
   router.post('/customers', requirePermission('customers:write'), async (req, res) => {
-    parseInput(writeQuery, req.query, 'query');
+    const { wait } = parseInput(writeQuery, req.query, 'query');
     const result = await customers.create(principalOf(req).businessId, req.body);
-    sendWrite(res.status(201).location(`/api/v1/customers/${result.customer.id}`), result);
+    res.status(201).location(`/api/v1/customers/${result.customer.id}`);
+    await sendWrite(res, result, customers, wait);
   });
 
   router.get('/customers/:id', requirePermission('customers:read'), async (req, res) => {
@@ -30,32 +31,34 @@ export function customersRouter(customers: CustomersService): Router {
 
   router.put('/customers/:id', requirePermission('customers:write'), async (req, res) => {
     const { id } = parseInput(customerIdParams, req.params, 'params');
-    parseInput(writeQuery, req.query, 'query');
+    const { wait } = parseInput(writeQuery, req.query, 'query');
     const ctx = { businessId: principalOf(req).businessId, expectedVersion: parseIfMatch(req.get('if-match')) };
-    sendWrite(res, await customers.replace(id, req.body, ctx));
+    await sendWrite(res, await customers.replace(id, req.body, ctx), customers, wait);
   });
 
   router.patch('/customers/:id', requirePermission('customers:write'), async (req, res) => {
     const { id } = parseInput(customerIdParams, req.params, 'params');
-    parseInput(writeQuery, req.query, 'query');
+    const { wait } = parseInput(writeQuery, req.query, 'query');
     const ctx = { businessId: principalOf(req).businessId, expectedVersion: parseIfMatch(req.get('if-match')) };
-    sendWrite(res, await customers.patch(id, req.body, ctx));
+    await sendWrite(res, await customers.patch(id, req.body, ctx), customers, wait);
   });
 
   router.delete('/customers/:id', requirePermission('customers:delete'), async (req, res) => {
     const { id } = parseInput(customerIdParams, req.params, 'params');
-    parseInput(writeQuery, req.query, 'query');
+    const { wait } = parseInput(writeQuery, req.query, 'query');
     const ctx = { businessId: principalOf(req).businessId, expectedVersion: parseIfMatch(req.get('if-match')) };
-    sendWrite(res, await customers.delete(id, ctx));
+    await sendWrite(res, await customers.delete(id, ctx), customers, wait);
   });
 
   return router;
 }
 
-function sendWrite(res: Response, result: WriteResult): void {
+/** `?wait=sync` waits (bounded) for the Firestore projection; `meta.sync` says where it stands. */
+async function sendWrite(res: Response, result: WriteResult, customers: CustomersService, wait: 'sync' | undefined): Promise<void> {
+  const sync = await customers.syncStatus(result, wait === 'sync');
   res.set('ETag', `"v${result.customer.version}"`).json({
     success: true,
     data: result.customer,
-    meta: { version: result.customer.version, changed: result.changed, sync: result.changed ? 'pending' : 'completed' },
+    meta: { version: result.customer.version, changed: result.changed, sync },
   });
 }

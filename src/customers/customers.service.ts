@@ -3,6 +3,7 @@
 import type { Db } from '../db/db.client.js';
 import { AppError } from '../errors.js';
 import type { DatabaseSyncService, WriteContext, WriteResult } from '../sync/database-sync.service.js';
+import type { SyncWaiter } from '../sync/sync-waiter.js';
 import { belongsToBusiness, listCustomers, loadAggregate, type CustomerAggregate } from './customers.repository.js';
 import type { ListCustomersQuery } from './customers.schema.js';
 
@@ -10,7 +11,14 @@ export class CustomersService {
   constructor(
     private readonly db: Db,
     private readonly sync: DatabaseSyncService,
+    private readonly waiter: SyncWaiter,
   ) {}
+
+  /** Where the write stands in Firestore; with wait, blocks (bounded) until it is projected. */
+  async syncStatus(result: WriteResult, wait: boolean): Promise<'completed' | 'pending'> {
+    if (!result.syncLogId) return 'completed';
+    return wait ? this.waiter.waitFor(result.syncLogId) : 'pending';
+  }
 
   async get(businessId: string, id: string, opts: { includeDeleted?: boolean } = {}): Promise<CustomerAggregate> {
     const customer = (await belongsToBusiness(this.db, id, businessId)) ? await loadAggregate(this.db, id) : undefined;

@@ -2,6 +2,7 @@
 // PGlite in-process (data on disk under PGLITE_DATA_DIR, so a restart keeps it).
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -16,7 +17,7 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type Executor = Db | Tx;
 
 export type DatabaseHandle =
-  | { kind: 'postgres'; db: Db; pool: pg.Pool; describe: string; close(): Promise<void> }
+  | { kind: 'postgres'; db: Db; pool: pg.Pool; url: string; describe: string; close(): Promise<void> }
   | { kind: 'pglite'; db: Db; client: PGlite; describe: string; close(): Promise<void> };
 
 export function createDatabase(config: Config['database']): DatabaseHandle {
@@ -29,6 +30,7 @@ export function createDatabase(config: Config['database']): DatabaseHandle {
       kind: 'postgres',
       db: drizzlePg(pool, { schema }),
       pool,
+      url: config.url,
       describe: `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`,
       close: () => pool.end(),
     };
@@ -42,4 +44,10 @@ export function createDatabase(config: Config['database']): DatabaseHandle {
     describe: `PGlite (embedded) in ${config.dataDir}`,
     close: () => client.close(),
   };
+}
+
+/** Rows of a raw SQL query; node-postgres and PGlite both answer with `{ rows }`. */
+export async function queryRows<T>(ex: Executor, query: SQL): Promise<T[]> {
+  const result = (await ex.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
 }

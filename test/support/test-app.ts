@@ -18,10 +18,12 @@ export interface TestApp extends ReturnType<typeof createApplication> {
   close(): Promise<void>;
 }
 
-export async function createTestApp(opts: { env?: Record<string, string>; redis?: Redis } = {}): Promise<TestApp> {
+export async function createTestApp(
+  opts: { env?: Record<string, string>; redis?: Redis; firestore?: FirestoreHandle } = {},
+): Promise<TestApp> {
   const config = parseConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '100000', ...opts.env });
   const database = await createTestDatabase();
-  const firestore = await createFirestore({ kind: 'embedded', port: 0, projectId: 'demo-test' });
+  const firestore = opts.firestore ?? (await createFirestore({ kind: 'embedded', port: 0, projectId: 'demo-test' }));
   const logger = pino({ level: 'silent' });
   const application = createApplication({ config, logger, database: database.handle, firestore, redis: opts.redis });
   const tokenFor = (businessId: string, role: Role = 'admin') =>

@@ -5,3 +5,4 @@ export * from './customer-profile.js';
 export * from './customer-history.js';
 export * from './sync-logs.js';
 export * from './relations.js';
+export * from './reconcile-runs.js';

@@ -4,7 +4,8 @@
 import { sql } from 'drizzle-orm';
 import { bigint, check, index, integer, pgTable, text, timestamp, uuid, varchar } from 'drizzle-orm/pg-core';
 
-export const SYNC_OPERATIONS = ['create', 'update', 'delete', 'purge'] as const;
+// `repair`: enqueued by reconciliation; projects even when the stored version matches.
+export const SYNC_OPERATIONS = ['create', 'update', 'delete', 'purge', 'repair'] as const;
 export const SYNC_STATUSES = ['pending', 'processing', 'completed', 'failed', 'dead', 'skipped'] as const;
 
 const tz = { withTimezone: true } as const;
@@ -28,7 +29,7 @@ export const syncLogs = pgTable(
     completedAt: timestamp('completed_at', tz),
   },
   (t) => [
-    check('sync_logs_operation_check', sql`${t.operation} IN ('create', 'update', 'delete', 'purge')`),
+    check('sync_logs_operation_check', sql`${t.operation} IN ('create', 'update', 'delete', 'purge', 'repair')`),
     check(
       'sync_logs_firestore_status_check',
       sql`${t.firestoreStatus} IN ('pending', 'processing', 'completed', 'failed', 'dead', 'skipped')`,
