@@ -149,22 +149,15 @@ export class SyncProjector {
       const ids = await lockCustomersForProjection(tx, [...rowsByCustomer.keys()]);
       if (ids.length === 0) return r;
       const aggregates = await loadAggregates(tx, ids, 0);
-      const states = (await this.writer.getAll(ids.map((id) => `${SYNC_STATE}/${id}`))) as (SyncState | undefined)[];
-
-      const plans: Plan[] = [];
-      for (const [i, id] of ids.entries()) {
-        const aggregate = aggregates.get(id);
-        const state = states[i];
-        const claimed = rowsByCustomer.get(id)!;
-        const force = claimed.some((row) => row.operation === 'repair');
-        if (!aggregate) {
-          plans.push({ customerId: id, version: Number.MAX_SAFE_INTEGER, ops: await this.purgeOps(id), rows: claimed });
-        } else if (state && (state.version > aggregate.version || (state.version === aggregate.version && !force))) {
-          // Already projected at this version or a newer one: nothing to write.
-          plans.push({ customerId: id, version: aggregate.version, ops: [], rows: claimed });
-        } else {
-          plans.push(await this.upsertPlan(tx, aggregate, state, force, claimed));
-        }
+      let plans: Plan[];
+      try {
+        plans = await this.plan(tx, ids, aggregates, rowsByCustomer);
+      } catch (err) {
+        // Firestore unreachable before anything was written: every claimed row backs off.
+        const lockedRows = ids.flatMap((id) => rowsByCustomer.get(id)!.map((row) => row.id));
+        await failSyncLogs(tx, lockedRows, describe(err), this.options.retry);
+        this.logger.warn({ customers: ids.length, error: describe(err).slice(0, 200) }, 'projection batch failed');
+        return { ...r, failed: ids.length };
       }
 
       const outcome = await this.execute(plans.filter((p) => !p.poison && p.ops.length > 0));
@@ -185,6 +178,31 @@ export class SyncProjector {
     });
     for (const [id, version] of projected) for (const l of this.projectedListeners) l(id, version);
     return result;
+  }
+
+  private async plan(
+    tx: Tx,
+    ids: string[],
+    aggregates: Map<string, CustomerAggregate>,
+    rowsByCustomer: Map<string, ClaimedRow[]>,
+  ): Promise<Plan[]> {
+    const states = (await this.writer.getAll(ids.map((id) => `${SYNC_STATE}/${id}`))) as (SyncState | undefined)[];
+    const plans: Plan[] = [];
+    for (const [i, id] of ids.entries()) {
+      const aggregate = aggregates.get(id);
+      const state = states[i];
+      const claimed = rowsByCustomer.get(id)!;
+      const force = claimed.some((row) => row.operation === 'repair');
+      if (!aggregate) {
+        plans.push({ customerId: id, version: Number.MAX_SAFE_INTEGER, ops: await this.purgeOps(id), rows: claimed });
+      } else if (state && (state.version > aggregate.version || (state.version === aggregate.version && !force))) {
+        // Already projected at this version or a newer one: nothing to write.
+        plans.push({ customerId: id, version: aggregate.version, ops: [], rows: claimed });
+      } else {
+        plans.push(await this.upsertPlan(tx, aggregate, state, force, claimed));
+      }
+    }
+    return plans;
   }
 
   private async upsertPlan(
