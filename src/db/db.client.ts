@@ -48,6 +48,6 @@ export function createDatabase(config: Config['database']): DatabaseHandle {
 
 /** Rows of a raw SQL query; node-postgres and PGlite both answer with `{ rows }`. */
 export async function queryRows<T>(ex: Executor, query: SQL): Promise<T[]> {
-  const result = (await ex.execute(query)) as unknown as { rows: T[] };
-  return result.rows;
+  const result: unknown = await ex.execute(query);
+  return (result as { rows: T[] }).rows;
 }

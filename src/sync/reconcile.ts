@@ -93,18 +93,20 @@ export class Reconciler {
       matched = [];
     };
     while (!a.done || !b.done) {
-      if (b.done || (!a.done && a.value < b.value.id)) {
+      const pgId = a.done ? undefined : a.value;
+      const fsDoc = b.done ? undefined : b.value;
+      if (pgId !== undefined && (fsDoc === undefined || pgId < fsDoc.id)) {
         report.customersChecked += 1;
-        this.note(report, 'missing', a.value!);
+        this.note(report, 'missing', pgId);
         a = await pg.next();
-      } else if (a.done || b.value.id < a.value) {
+      } else if (fsDoc !== undefined && (pgId === undefined || fsDoc.id < pgId)) {
         report.documentsChecked += 1;
-        this.note(report, 'orphan', b.value.id);
+        this.note(report, 'orphan', fsDoc.id);
         b = await fs.next();
-      } else {
+      } else if (pgId !== undefined && fsDoc !== undefined) {
         report.customersChecked += 1;
         report.documentsChecked += 1;
-        matched.push({ id: a.value, doc: b.value.data });
+        matched.push({ id: pgId, doc: fsDoc.data });
         if (matched.length >= PAGE) await flush();
         a = await pg.next();
         b = await fs.next();
@@ -114,7 +116,7 @@ export class Reconciler {
   }
 
   /** Customer ids in PostgreSQL, ascending (text order, as Firestore orders its `id` field). */
-  private async *pgIds(): AsyncGenerator<string> {
+  private async *pgIds(): AsyncGenerator<string, void> {
     let after = '';
     for (;;) {
       const rows = await this.db
@@ -129,7 +131,7 @@ export class Reconciler {
     }
   }
 
-  private async *firestoreDocs(): AsyncGenerator<{ id: string; data: DocumentData }> {
+  private async *firestoreDocs(): AsyncGenerator<{ id: string; data: DocumentData }, void> {
     let after = '';
     for (;;) {
       const docs = await this.writer.pageById(CUSTOMERS, after, PAGE);

@@ -25,7 +25,7 @@ afterAll(async () => {
   emulator.stop();
 });
 
-async function cli(...args: string[]): Promise<{ code: number; report: { driftCount: number; drift: Record<string, { count: number }> } }> {
+async function cli(...args: string[]): Promise<{ code: number; report: { driftCount: number; drift: Record<'missing' | 'orphan', { count: number }> } }> {
   const env = { ...process.env, DATABASE_URL: t.database.url, FIRESTORE_EMULATOR_HOST: emulator.host, GOOGLE_CLOUD_PROJECT: PROJECT, LOG_LEVEL: 'silent' };
   const out = await run(process.execPath, ['--import', 'tsx', 'scripts/reconcile.ts', '--json', ...args], { env }).then(
     (r) => ({ code: 0, stdout: r.stdout }),
