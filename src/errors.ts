@@ -82,6 +82,9 @@ export function toAppError(err: unknown): AppError {
     case '22003':
     case '22007':
     case '22008':
+    case '22021':
+    case '22P05':
+    case '21000':
       return new AppError('INVALID_INPUT', 'A value is not accepted by the database', constraint ? { constraint } : { sqlstate: code });
     case '40001':
     case '40P01':

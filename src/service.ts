@@ -20,6 +20,7 @@ import { FirestoreWriter } from './firestore/firestore-writer.js';
 import { DatabaseSyncService } from './sync/database-sync.service.js';
 import { listenForSyncLogs } from './sync/sync-notifications.js';
 import { SyncProjector } from './sync/sync-projector.js';
+import { SyncAdminService } from './sync/sync-admin.service.js';
 import { SyncWaiter } from './sync/sync-waiter.js';
 import { Reconciler } from './sync/reconcile.js';
 import { ADVISORY_LOCKS, withAdvisoryLock } from './db/advisory-locks.js';
@@ -71,6 +72,9 @@ export async function startService(config: Config, logger: Logger, mode: Service
       log.info({ enqueued: report.fixed }, 'embedded Firestore re-projected from PostgreSQL');
     }
     if (mode === 'worker') {
+      if (config.firestore.kind === 'embedded') {
+        log.warn('this worker projects into its own in-memory Firestore; set FIRESTORE_EMULATOR_HOST or Google credentials to share one with the API');
+      }
       const task = cron.schedule(config.sync.reconcileCron, () => {
         void withAdvisoryLock(database, ADVISORY_LOCKS.reconcile, () => application.reconciler.run({ fix: true, trigger: 'schedule' }))
           .then((r) => log.info(r.ran ? { driftCount: r.value.driftCount, fixed: r.value.fixed } : { skipped: 'another instance holds the lock' }, 'scheduled reconcile'))
@@ -129,6 +133,8 @@ export function createApplication({ config, logger, database, firestore, redis }
   const waiter = new SyncWaiter(database.db, config.sync.waitTimeoutMs, inProcess ? () => projector.wake() : undefined);
   const customers = new CustomersService(database.db, sync, waiter);
   const businesses = new BusinessesService(database.db);
+  // Retried rows wake the projector here only when it runs here; workers get a NOTIFY.
+  const syncAdmin = new SyncAdminService(database.db, inProcess ? () => projector.wake() : undefined);
 
   const readiness: ReadinessCheck[] = [
     { name: 'postgres', check: async () => void (await database.db.execute(sql`select 1`)) },
@@ -140,6 +146,7 @@ export function createApplication({ config, logger, database, firestore, redis }
     logger,
     tokens,
     customers,
+    syncAdmin,
     readiness,
     rateLimiter: createRateLimiter(config.rateLimit, redis),
     bodyLimit: config.http.bodyLimit,

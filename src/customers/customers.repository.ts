@@ -1,9 +1,10 @@
 // All SQL of the customer aggregate: load whole aggregates (one relational query), lock a root,
 // write each part, and the tenant-scoped list query. Every function takes the executor it runs
 // on, so the write path can run them inside its one transaction.
-import { and, desc, eq, getTableColumns, inArray, isNull, lt, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, isNull, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Executor, Tx } from '../db/db.client.js';
+import { beyond, exactTimestamp, type KeysetPosition } from '../db/keyset.js';
 import type {
   customerDemographics,
   customerEngagement,
@@ -331,29 +332,23 @@ export async function appendActivities(
   return inserted.length;
 }
 
-export interface ActivityWatermark {
-  createdAt: string;
-  id: string;
-}
+export type ActivityWatermark = KeysetPosition;
 
 /**
  * Activities inserted after the watermark, in insertion order (the projector's append-only feed),
- * and the watermark of the last one. The watermark keeps PostgreSQL's microseconds: a Date's
- * milliseconds would hand the same activity out again.
+ * and the watermark of the last one.
  */
 export async function loadActivitiesAfter(ex: Executor, customerId: string, after: ActivityWatermark | null, limit: number) {
   const rows = await ex
     .select({
       ...getTableColumns(customerActivities),
-      exactCreatedAt: sql<string>`to_char(${customerActivities.createdAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+      exactCreatedAt: exactTimestamp(customerActivities.createdAt),
     })
     .from(customerActivities)
     .where(
       and(
         eq(customerActivities.customerId, customerId),
-        after
-          ? sql`(${customerActivities.createdAt}, ${customerActivities.id}) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`
-          : undefined,
+        after ? beyond(customerActivities.createdAt, customerActivities.id, after, 'asc') : undefined,
       ),
     )
     .orderBy(customerActivities.createdAt, customerActivities.id)
@@ -361,7 +356,7 @@ export async function loadActivitiesAfter(ex: Executor, customerId: string, afte
   const last = rows[rows.length - 1];
   return {
     activities: rows.map(({ exactCreatedAt: _exact, ...row }) => withoutOwner(row)),
-    watermark: last ? { createdAt: last.exactCreatedAt, id: last.id } : after,
+    watermark: last ? { at: last.exactCreatedAt, id: last.id } : after,
   };
 }
 
@@ -400,7 +395,7 @@ export interface ListCustomersFilter {
   q?: string;
   includeDeleted?: boolean;
   limit: number;
-  after?: { createdAt: Date; id: string };
+  after?: KeysetPosition;
 }
 
 /** Newest first, keyset-paged on (created_at, id) so pages stay stable while customers are added. */
@@ -411,12 +406,7 @@ export async function listCustomers(ex: Executor, f: ListCustomersFilter) {
     f.status ? eq(customers.status, f.status as (typeof customers.$inferSelect)['status']) : undefined,
     f.tag ? sql`${customers.tags} @> ARRAY[${f.tag}]::text[]` : undefined,
     f.q ? searchCondition(f.q) : undefined,
-    f.after
-      ? or(
-          lt(customers.createdAt, f.after.createdAt),
-          and(eq(customers.createdAt, f.after.createdAt), lt(customers.id, f.after.id)),
-        )
-      : undefined,
+    f.after ? beyond(customers.createdAt, customers.id, f.after, 'desc') : undefined,
   ];
   return ex
     .select({
@@ -434,6 +424,7 @@ export async function listCustomers(ex: Executor, f: ListCustomersFilter) {
       updatedAt: customers.updatedAt,
       deletedAt: customers.deletedAt,
       lastActiveAt: customers.lastActiveAt,
+      cursorAt: exactTimestamp(customers.createdAt),
     })
     .from(customers)
     .innerJoin(businessCustomers, eq(businessCustomers.customerId, customers.id))

@@ -9,14 +9,50 @@ const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
 export const isoDateTime = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 timestamp with a time zone, e.g. 2025-01-31T09:30:00Z' })
   .transform((s) => new Date(s));
-export const isoDate = z.iso.date({ message: 'must be a date like 2025-01-31' });
+// PostgreSQL has no year 0; refuse it here so the error names the field.
+export const isoDate = z.iso
+  .date({ message: 'must be a date like 2025-01-31' })
+  .refine((d) => !d.startsWith('0000'), { message: 'must be a date like 2025-01-31 (there is no year 0)' });
 const probability = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const count = z.number().int().min(0).max(2_147_483_647);
 const money = z.number().min(0).max(9_999_999_999.99);
 const score100 = z.number().int().min(0).max(100);
-const text = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
+// PostgreSQL text cannot hold NUL; it is refused here, naming the field.
+const noNul = (s: string) => !s.includes('\u0000');
+const NUL_MESSAGE = 'must not contain NUL characters';
+const text = (max: number) =>
+  z.string().trim().max(max, `must be at most ${max} characters`).refine(noNul, { message: NUL_MESSAGE });
 const shortList = z.array(text(100).min(1)).max(100);
-const jsonObject = z.record(z.string().max(100), z.json());
+const MAX_JSON_DEPTH = 10;
+/**
+ * A JSON object for free-form attributes: at most 10 levels deep and no NUL anywhere (jsonb
+ * refuses it). Checked iteratively, so a hostile nesting depth cannot overflow the stack.
+ */
+const jsonObject = z.record(z.string().max(100), z.unknown()).superRefine((value, ctx) => {
+  const stack: [unknown, (string | number)[]][] = [[value, []]];
+  while (stack.length > 0) {
+    const [node, path] = stack.pop()!;
+    if (path.length > MAX_JSON_DEPTH) {
+      ctx.addIssue({ code: 'custom', path, message: `must not nest deeper than ${MAX_JSON_DEPTH} levels` });
+      return;
+    }
+    if (typeof node === 'string') {
+      if (!noNul(node)) ctx.addIssue({ code: 'custom', path, message: NUL_MESSAGE });
+    } else if (typeof node === 'number') {
+      if (!Number.isFinite(node)) ctx.addIssue({ code: 'custom', path, message: 'must be a finite number' });
+    } else if (Array.isArray(node)) {
+      node.forEach((v, i) => stack.push([v, [...path, i]]));
+    } else if (node !== null && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) {
+        if (!noNul(k)) ctx.addIssue({ code: 'custom', path: [...path, k], message: NUL_MESSAGE });
+        stack.push([v, [...path, k]]);
+      }
+    } else if (typeof node !== 'boolean' && node !== null) {
+      ctx.addIssue({ code: 'custom', path, message: 'must be JSON' });
+    }
+  }
+}) as z.ZodType<Record<string, JsonValue>>;
+type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 const uuid = z.uuid({ message: 'must be a UUID' });
 
 export const countryCode = z
@@ -38,7 +74,10 @@ export const phone = z
   .refine((p) => isValidPhoneNumber(p), {
     message: 'must be a valid phone number in international format, e.g. +14155550123',
   });
-const ipAddress = z.union([z.ipv4(), z.ipv6()], { message: 'must be an IPv4 or IPv6 address' });
+// One spelling per address, as PostgreSQL's inet compares them (2001:0db8::0001 is 2001:db8::1).
+const ipAddress = z
+  .union([z.ipv4(), z.ipv6()], { message: 'must be an IPv4 or IPv6 address' })
+  .transform((ip) => (ip.includes(':') ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip));
 
 function isTimeZone(tz: string): boolean {
   try {
@@ -278,11 +317,15 @@ const coreFields = {
   phone: phone.nullish(),
   firstName: text(100).nullish(),
   lastName: text(100).nullish(),
-  dateOfBirth: isoDate.nullish(),
+  dateOfBirth: isoDate
+    .refine((d) => d >= '1900-01-01' && d <= new Date().toISOString().slice(0, 10), {
+      message: 'must be a date between 1900-01-01 and today',
+    })
+    .nullish(),
   status: z.enum(CUSTOMER_STATUSES).optional(),
   customerType: z.enum(CUSTOMER_TYPES).optional(),
   lastActiveAt: isoDateTime.nullish(),
-  tags: z.array(z.string().trim().min(1).max(50)).max(100).optional(),
+  tags: z.array(text(50).min(1)).max(100).optional(),
   notes: text(10_000).nullish(),
   internalNotes: text(10_000).nullish(),
   customAttributes: jsonObject.optional(),
@@ -301,19 +344,33 @@ const sectionFields = {
 };
 
 /** A whole aggregate: the body of POST (create) and PUT (replace). */
-export const customerInput = z
-  .strictObject({ ...coreFields, ...sectionFields })
-  .superRefine((c, ctx) => {
-    if (!c.email && !c.phone && !c.firstName && !c.lastName) {
-      ctx.addIssue({ code: 'custom', path: ['email'], message: 'a customer needs at least an email, a phone or a name' });
-    }
-    checkUniqueWithin(ctx, c.sources, 'sources', (s) => `${s.source}\u0000${s.externalId}`, 'the same source id is listed twice');
-    checkUniqueWithin(ctx, c.ipAddresses, 'ipAddresses', (ip) => ip.ipAddress, 'the same IP address is listed twice');
-    checkUniqueWithin(ctx, c.addresses?.filter((a) => a.id), 'addresses', (a) => a.id ?? '', 'the same address id is listed twice');
-    if ((c.addresses?.filter((a) => a.isDefault).length ?? 0) > 1) {
-      ctx.addIssue({ code: 'custom', path: ['addresses'], message: 'at most one address can be the default' });
-    }
-  });
+export const customerInput = z.strictObject({ ...coreFields, ...sectionFields }).superRefine(checkAggregateRules);
+
+type AggregateShape = Pick<z.output<typeof customerInput>, 'email' | 'phone' | 'firstName' | 'lastName' | 'sources' | 'ipAddresses' | 'addresses'>;
+
+/**
+ * Rules over the whole aggregate. They hold for a create or replace body, and for the state a
+ * patch produces (the service checks the merged result with `aggregateProblems`).
+ */
+export function checkAggregateRules(c: AggregateShape, ctx: { addIssue: (issue: { code: 'custom'; path: (string | number)[]; message: string }) => void }): void {
+  if (!c.email && !c.phone && !c.firstName && !c.lastName) {
+    ctx.addIssue({ code: 'custom', path: ['email'], message: 'a customer needs at least an email, a phone or a name' });
+  }
+  checkUniqueWithin(ctx, c.sources, 'sources', (s) => `${s.source}\u0000${s.externalId}`, 'the same source id is listed twice');
+  checkUniqueWithin(ctx, c.ipAddresses, 'ipAddresses', (ip) => ip.ipAddress, 'the same IP address is listed twice');
+  checkUniqueWithin(ctx, c.addresses, 'addresses', (a) => a.id, 'the same address id is listed twice');
+  const defaults = c.addresses?.map((a, i) => [a.isDefault, i] as const).filter(([d]) => d) ?? [];
+  if (defaults.length > 1) {
+    ctx.addIssue({ code: 'custom', path: ['addresses', defaults[1]![1]], message: 'at most one address can be the default' });
+  }
+}
+
+/** The aggregate rules as field problems (for a patch's merged result). */
+export function aggregateProblems(c: AggregateShape): { field: string; message: string }[] {
+  const problems: { field: string; message: string }[] = [];
+  checkAggregateRules(c, { addIssue: (i) => problems.push({ field: ['body', ...i.path].join('.'), message: i.message }) });
+  return problems;
+}
 
 /** PATCH: only the keys present change; object sections merge field by field, arrays replace. */
 export const customerPatch = z.strictObject({
@@ -332,15 +389,16 @@ export type CustomerInput = z.output<typeof customerInput>;
 export type CustomerPatch = z.output<typeof customerPatch>;
 
 function checkUniqueWithin<T>(
-  ctx: z.RefinementCtx,
+  ctx: { addIssue: (issue: { code: 'custom'; path: (string | number)[]; message: string }) => void },
   items: T[] | undefined,
   path: string,
-  key: (item: T) => string,
+  key: (item: T) => string | undefined,
   message: string,
 ): void {
   const seen = new Set<string>();
   items?.forEach((item, index) => {
     const k = key(item);
+    if (k === undefined) return;
     if (seen.has(k)) ctx.addIssue({ code: 'custom', path: [path, index], message });
     seen.add(k);
   });

@@ -1,6 +1,7 @@
 // Customer reads (aggregate, list) scoped to the caller's business; writes go through the
 // DatabaseSyncService, the one write path.
 import type { Db } from '../db/db.client.js';
+import { decodeCursor, encodeCursor } from '../db/keyset.js';
 import { AppError } from '../errors.js';
 import type { DatabaseSyncService, WriteContext, WriteResult } from '../sync/database-sync.service.js';
 import type { SyncWaiter } from '../sync/sync-waiter.js';
@@ -41,8 +42,8 @@ export class CustomersService {
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
-      items: page,
-      nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+      items: page.map(({ cursorAt: _cursor, ...item }) => item),
+      nextCursor: rows.length > query.limit && last ? encodeCursor({ at: last.cursorAt, id: last.id }) : null,
     };
   }
 
@@ -61,23 +62,4 @@ export class CustomersService {
   delete(id: string, ctx: WriteContext): Promise<WriteResult> {
     return this.sync.deleteCustomer(id, ctx);
   }
-}
-
-function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    const date = new Date(String(createdAt));
-    if (typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id) && !Number.isNaN(date.getTime())) {
-      return { createdAt: date, id };
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw new AppError('INVALID_INPUT', 'Invalid input: query.cursor: is not a cursor this API returned', [
-    { field: 'query.cursor', message: 'is not a cursor this API returned' },
-  ]);
 }

@@ -7,6 +7,8 @@ import type { TokenService } from '../auth/tokens.js';
 import { customersRouter } from '../customers/customers.routes.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import { AppError } from '../errors.js';
+import type { SyncAdminService } from '../sync/sync-admin.service.js';
+import { syncRouter } from '../sync/sync.routes.js';
 import type { Logger } from '../logger.js';
 import { authenticate } from './auth.middleware.js';
 import { errorHandler, notFoundHandler } from './error.middleware.js';
@@ -18,6 +20,7 @@ export interface AppDeps {
   logger: Logger;
   tokens: TokenService;
   customers: CustomersService;
+  syncAdmin: SyncAdminService;
   readiness: ReadinessCheck[];
   rateLimiter: RequestHandler;
   bodyLimit: string;
@@ -57,6 +60,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(requireJsonBody);
   api.use(express.json({ limit: deps.bodyLimit, strict: true }));
   api.use(customersRouter(deps.customers));
+  api.use(syncRouter(deps.syncAdmin));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

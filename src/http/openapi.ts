@@ -10,6 +10,8 @@ import {
   writeQuery,
 } from '../customers/customers.schema.js';
 import { ERROR_STATUS } from '../errors.js';
+import { SYNC_OPERATIONS, SYNC_STATUSES } from '../db/schema/index.js';
+import { listSyncLogsQuery, retrySyncLogsBody, syncHealthQuery } from '../sync/sync.schema.js';
 
 const errorBody = z
   .object({
@@ -38,6 +40,42 @@ const writeMeta = z.object({
   changed: z.boolean(),
   sync: z.enum(['completed', 'pending']),
 });
+
+const syncDay = z.object({
+  date: z.string().meta({ description: 'UTC day, YYYY-MM-DD' }),
+  total: z.number().int(),
+  completed: z.number().int(),
+  failed: z.number().int(),
+  pending: z.number().int().meta({ description: 'pending or processing' }),
+  dead: z.number().int(),
+});
+
+const syncHealthBody = z
+  .object({
+    days: z.array(syncDay).meta({ description: 'The last 7 UTC days, oldest first, zero-filled; rows counted by created day and current status' }),
+    backlog: z.number().int().meta({ description: 'Rows pending, processing or failed now' }),
+    dead: z.number().int().meta({ description: 'Rows dead now' }),
+    oldestPendingAgeSeconds: z.number().nullable().meta({ description: 'Age of the oldest backlog row (the sync lag); null when the backlog is empty' }),
+  })
+  .meta({ id: 'SyncHealth' });
+
+const syncLogBody = z
+  .object({
+    id: z.uuid(),
+    entityType: z.string(),
+    entityId: z.uuid(),
+    operation: z.enum(SYNC_OPERATIONS),
+    entityVersion: z.number().int(),
+    firestoreStatus: z.enum(SYNC_STATUSES),
+    retryCount: z.number().int(),
+    errorMessage: z.string().nullable(),
+    changedFields: z.array(z.string()),
+    contentHash: z.string(),
+    nextAttemptAt: z.string(),
+    createdAt: z.string(),
+    completedAt: z.string().nullable(),
+  })
+  .meta({ id: 'SyncLog', description: 'One outbox row: ids, a content hash and changed field names, never PII values.' });
 
 const errors = (...statuses: (keyof typeof ERROR_STATUS)[]) =>
   Object.fromEntries(
@@ -100,6 +138,30 @@ export function buildOpenApiDocument() {
             summary: 'Soft-delete a customer',
             requestParams: { path: customerIdParams, query: writeQuery, header: ifMatch },
             responses: { '200': ok('Deleted', customerBody, writeMeta), ...errors('INVALID_INPUT', 'NOT_FOUND', 'CONFLICT'), ...common },
+          }),
+        },
+        '/sync/health': {
+          get: op({
+            summary: 'Outbox health of the caller’s business: 7 days by status, backlog, dead rows and lag (admin only)',
+            requestParams: { query: syncHealthQuery },
+            responses: { '200': ok('Sync health', syncHealthBody), ...errors('INVALID_INPUT'), ...common },
+          }),
+        },
+        '/sync/logs': {
+          get: op({
+            summary: 'Outbox rows of the caller’s business (newest first, cursor paged; admin only)',
+            requestParams: { query: listSyncLogsQuery },
+            responses: { '200': ok('A page of sync logs', z.array(syncLogBody), z.object({ nextCursor: z.string().nullable() })), ...errors('INVALID_INPUT'), ...common },
+          }),
+        },
+        '/sync/retry': {
+          post: op({
+            summary: 'Put failed and dead rows back to pending, due now, with a fresh retry budget (admin only)',
+            requestBody: {
+              description: 'Exactly one of `ids` (these rows) or `all: true` (every failed or dead row of the business)',
+              content: { 'application/json': { schema: retrySyncLogsBody } },
+            },
+            responses: { '200': ok('How many rows were reset', z.object({ retried: z.number().int() })), ...errors('INVALID_INPUT'), ...common },
           }),
         },
       },

@@ -21,7 +21,7 @@ import {
   updateCustomerCore,
   type CustomerAggregate,
 } from '../customers/customers.repository.js';
-import { customerInput, customerPatch, type CustomerInput, type CustomerPatch } from '../customers/customers.schema.js';
+import { aggregateProblems, customerInput, customerPatch, type CustomerInput, type CustomerPatch } from '../customers/customers.schema.js';
 import { aggregateHash, changedFieldNames } from './aggregate-diff.js';
 import { appendSyncLog } from './sync-logs.repository.js';
 
@@ -77,7 +77,14 @@ export class DatabaseSyncService {
   async patchCustomer(customerId: string, patch: unknown, ctx: WriteContext): Promise<WriteResult> {
     const parsed = customerPatch.safeParse(patch);
     if (!parsed.success) throw invalidInput(parsed.error, 'body');
-    return this.write(customerId, ctx, (before) => mergePatch(before!, parsed.data));
+    return this.write(customerId, ctx, (before) => {
+      const merged = mergePatch(before!, parsed.data);
+      const problems = aggregateProblems(merged);
+      if (problems.length > 0) {
+        throw new AppError('INVALID_INPUT', `Invalid input: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
+      }
+      return merged;
+    });
   }
 
   /** Soft delete: sets deleted_at, bumps the version and appends a `delete` outbox row. */

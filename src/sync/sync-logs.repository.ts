@@ -1,9 +1,10 @@
-// SQL of the outbox (sync_logs): appending rows inside the aggregate's transaction, and the
-// projector's claim / complete / fail bookkeeping.
-import { and, eq, inArray, lte, sql } from 'drizzle-orm';
+// SQL of the outbox (sync_logs): appending rows inside the aggregate's transaction, the
+// projector's claim / complete / fail bookkeeping, and the sync operations API's queries.
+import { and, desc, eq, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Executor, type Tx } from '../db/db.client.js';
+import { beyond, exactTimestamp, type KeysetPosition } from '../db/keyset.js';
 import { ADVISORY_LOCKS } from '../db/advisory-locks.js';
-import { syncLogs, type SYNC_OPERATIONS } from '../db/schema/index.js';
+import { businessCustomers, syncLogs, type SYNC_OPERATIONS, type SYNC_STATUSES } from '../db/schema/index.js';
 
 export interface OutboxEntry {
   entityType: 'customer';
@@ -110,4 +111,145 @@ export async function failSyncLogs(
 export async function isSyncLogCompleted(ex: Executor, id: string): Promise<boolean> {
   const [row] = await ex.select({ status: syncLogs.firestoreStatus }).from(syncLogs).where(eq(syncLogs.id, id));
   return row?.status === 'completed';
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sync operations API (admin): health figures, the log listing and retries. Every query is
+// scoped to one business: a row is visible when its customer is linked to the business through
+// business_customers (a customer of several businesses is visible to each of them).
+
+type SyncStatus = (typeof SYNC_STATUSES)[number];
+
+/** Statuses the projector still has to deal with; `processing` counts as pending. */
+const BACKLOG_STATUSES = ['pending', 'processing', 'failed'] as const;
+
+function ofBusiness(businessId: string): SQL {
+  return sql`${syncLogs.entityType} = 'customer' AND EXISTS (SELECT 1 FROM ${businessCustomers}
+    WHERE ${businessCustomers.businessId} = ${businessId} AND ${businessCustomers.customerId} = ${syncLogs.entityId})`;
+}
+
+export interface SyncDayCounts {
+  date: string;
+  total: number;
+  completed: number;
+  failed: number;
+  pending: number;
+  dead: number;
+}
+
+/**
+ * Rows created on each of the last `days` UTC days (today included), by current status, oldest
+ * day first; a day without rows is there with zeros. `total` also counts `skipped` rows.
+ */
+export async function countSyncLogsByDay(ex: Executor, businessId: string, days: number): Promise<SyncDayCounts[]> {
+  return queryRows<SyncDayCounts>(
+    ex,
+    sql`WITH bounds AS (SELECT (now() AT TIME ZONE 'UTC')::date - ${days - 1}::int AS first_day),
+        days AS (
+          SELECT b.first_day + g.n AS day FROM bounds b, generate_series(0, ${days - 1}::int) AS g(n)
+        ),
+        logs AS (
+          SELECT (${syncLogs.createdAt} AT TIME ZONE 'UTC')::date AS day, ${syncLogs.firestoreStatus} AS status
+          FROM ${syncLogs}, bounds b
+          WHERE ${syncLogs.createdAt} >= (b.first_day::timestamp AT TIME ZONE 'UTC') AND ${ofBusiness(businessId)}
+        )
+        SELECT to_char(d.day, 'YYYY-MM-DD') AS date,
+               count(l.day)::int AS total,
+               count(*) FILTER (WHERE l.status = 'completed')::int AS completed,
+               count(*) FILTER (WHERE l.status = 'failed')::int AS failed,
+               count(*) FILTER (WHERE l.status IN ('pending', 'processing'))::int AS pending,
+               count(*) FILTER (WHERE l.status = 'dead')::int AS dead
+        FROM days d LEFT JOIN logs l ON l.day = d.day
+        GROUP BY d.day
+        ORDER BY d.day`,
+  );
+}
+
+export interface SyncBacklog {
+  backlog: number;
+  dead: number;
+  /** Age of the oldest pending/failed row (the sync lag), or null when there is none. */
+  oldestPendingAgeSeconds: number | null;
+}
+
+export async function measureSyncBacklog(ex: Executor, businessId: string): Promise<SyncBacklog> {
+  const backlog = sql.join(BACKLOG_STATUSES.map((s) => sql`${s}`), sql`, `);
+  const [row] = await queryRows<{ backlog: number; dead: number; oldest: number | null }>(
+    ex,
+    sql`SELECT count(*) FILTER (WHERE ${syncLogs.firestoreStatus} IN (${backlog}))::int AS backlog,
+               count(*) FILTER (WHERE ${syncLogs.firestoreStatus} = 'dead')::int AS dead,
+               extract(epoch FROM now() - min(${syncLogs.createdAt}) FILTER (WHERE ${syncLogs.firestoreStatus} IN (${backlog})))::float8 AS oldest
+        FROM ${syncLogs}
+        WHERE ${syncLogs.firestoreStatus} IN (${backlog}, 'dead') AND ${ofBusiness(businessId)}`,
+  );
+  const { backlog: pendingOrFailed, dead, oldest } = row!;
+  // Millisecond precision; never negative, even for a row stamped by a clock a little ahead.
+  const oldestPendingAgeSeconds = oldest === null ? null : Math.max(0, Math.round(oldest * 1000) / 1000);
+  return { backlog: pendingOrFailed, dead, oldestPendingAgeSeconds };
+}
+
+export interface SyncLogsFilter {
+  businessId: string;
+  status?: SyncStatus;
+  customerId?: string;
+  limit: number;
+  /** Keyset position: created_at at microsecond precision (ISO text) and id of the last row seen. */
+  after?: KeysetPosition;
+}
+
+/** Newest first by (created_at, id); one row more than `limit`, so the caller knows a next page exists. */
+export async function listSyncLogs(ex: Executor, f: SyncLogsFilter) {
+  const conditions: (SQL | undefined)[] = [
+    ofBusiness(f.businessId),
+    f.status ? eq(syncLogs.firestoreStatus, f.status) : undefined,
+    f.customerId ? eq(syncLogs.entityId, f.customerId) : undefined,
+    f.after ? beyond(syncLogs.createdAt, syncLogs.id, f.after, 'desc') : undefined,
+  ];
+  return ex
+    .select({
+      id: syncLogs.id,
+      entityType: syncLogs.entityType,
+      entityId: syncLogs.entityId,
+      operation: syncLogs.operation,
+      entityVersion: syncLogs.entityVersion,
+      firestoreStatus: syncLogs.firestoreStatus,
+      retryCount: syncLogs.retryCount,
+      errorMessage: syncLogs.errorMessage,
+      changedFields: syncLogs.changedFields,
+      contentHash: syncLogs.contentHash,
+      nextAttemptAt: syncLogs.nextAttemptAt,
+      createdAt: syncLogs.createdAt,
+      completedAt: syncLogs.completedAt,
+      createdAtKey: exactTimestamp(syncLogs.createdAt),
+    })
+    .from(syncLogs)
+    .where(and(...conditions))
+    .orderBy(desc(syncLogs.createdAt), desc(syncLogs.id))
+    .limit(f.limit + 1);
+}
+
+/**
+ * Puts failed and dead rows of the business back to pending, due now, with a fresh retry budget.
+ * `ids` limits it to those rows; rows that are not failed/dead or not the business's are left
+ * alone and not counted. Returns how many rows were reset.
+ */
+export async function resetSyncLogsForRetry(ex: Executor, businessId: string, ids?: string[]): Promise<number> {
+  if (ids?.length === 0) return 0;
+  const [row] = await queryRows<{ retried: number }>(
+    ex,
+    sql`WITH retried AS (
+          UPDATE ${syncLogs}
+          SET firestore_status = 'pending', next_attempt_at = now(), retry_count = 0, error_message = NULL
+          WHERE ${syncLogs.firestoreStatus} IN ('failed', 'dead') AND ${ofBusiness(businessId)}
+            ${ids ? sql`AND ${inArray(syncLogs.id, ids)}` : sql``}
+          RETURNING 1
+        )
+        SELECT count(*)::int AS retried FROM retried`,
+  );
+  return row!.retried;
+}
+
+/** Wakes projectors in other processes (the sync_logs trigger only fires on INSERT). */
+export async function notifySyncLogsDue(ex: Executor): Promise<void> {
+  await ex.execute(sql`SELECT pg_notify('sync_logs', '')`);
 }

@@ -21,7 +21,8 @@ export interface TestApp extends ReturnType<typeof createApplication> {
 export async function createTestApp(
   opts: { env?: Record<string, string>; redis?: Redis; firestore?: FirestoreHandle } = {},
 ): Promise<TestApp> {
-  const config = parseConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '100000', ...opts.env });
+  // The projector runs when a test drives it (drain), unless a test turns SYNC_IN_PROCESS on.
+  const config = parseConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '100000', SYNC_IN_PROCESS: 'false', ...opts.env });
   const database = await createTestDatabase();
   const firestore = opts.firestore ?? (await createFirestore({ kind: 'embedded', port: 0, projectId: 'demo-test' }));
   const logger = pino({ level: 'silent' });
@@ -39,6 +40,7 @@ export async function createTestApp(
       return { id: b.id, token: tokenFor(b.id) };
     },
     close: async () => {
+      await application.projector.stop();
       await firestore.close();
       await database.drop();
     },
