@@ -3,28 +3,28 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import cron from 'node-cron';
 import { TokenService } from './auth/tokens.js';
 import { BusinessesService } from './businesses/businesses.service.js';
 import type { Config } from './config.js';
 import { CustomersService } from './customers/customers.service.js';
+import { ADVISORY_LOCKS, withAdvisoryLock } from './db/advisory-locks.js';
 import { createDatabase, type DatabaseHandle } from './db/db.client.js';
 import { migrateDatabase } from './db/migrate.js';
+import { FirestoreWriter } from './firestore/firestore-writer.js';
 import { createFirestore, type FirestoreHandle } from './firestore/firestore.client.js';
 import { createApp } from './http/app.js';
 import type { ReadinessCheck } from './http/health.routes.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import type { Logger } from './logger.js';
-import type { Redis } from 'ioredis';
 import { createRedis } from './redis/redis.client.js';
-import { FirestoreWriter } from './firestore/firestore-writer.js';
 import { DatabaseSyncService } from './sync/database-sync.service.js';
+import { Reconciler } from './sync/reconcile.js';
+import { SyncAdminService } from './sync/sync-admin.service.js';
 import { listenForSyncLogs } from './sync/sync-notifications.js';
 import { SyncProjector } from './sync/sync-projector.js';
-import { SyncAdminService } from './sync/sync-admin.service.js';
 import { SyncWaiter } from './sync/sync-waiter.js';
-import { Reconciler } from './sync/reconcile.js';
-import { ADVISORY_LOCKS, withAdvisoryLock } from './db/advisory-locks.js';
-import cron from 'node-cron';
 
 export interface RunningService {
   url: string;
