@@ -12,6 +12,7 @@ import { CustomersService } from './customers/customers.service.js';
 import { ADVISORY_LOCKS, withAdvisoryLock } from './db/advisory-locks.js';
 import { createDatabase, type DatabaseHandle } from './db/db.client.js';
 import { migrateDatabase } from './db/migrate.js';
+import { Metrics } from './metrics/metrics.js';
 import { FirestoreWriter } from './firestore/firestore-writer.js';
 import { createFirestore, type FirestoreHandle } from './firestore/firestore.client.js';
 import { createApp } from './http/app.js';
@@ -136,6 +137,9 @@ export function createApplication({ config, logger, database, firestore, redis }
   // Retried rows wake the projector here only when it runs here; workers get a NOTIFY.
   const syncAdmin = new SyncAdminService(database.db, inProcess ? () => projector.wake() : undefined);
 
+  const metrics = new Metrics(database.db);
+  projector.onRun((result) => metrics.recordProjection(result));
+
   const readiness: ReadinessCheck[] = [
     { name: 'postgres', check: async () => void (await database.db.execute(sql`select 1`)) },
     { name: 'firestore', check: async () => void (await firestore.db.collection('customers').limit(1).get()) },
@@ -148,6 +152,7 @@ export function createApplication({ config, logger, database, firestore, redis }
     customers,
     syncAdmin,
     readiness,
+    metrics,
     rateLimiter: createRateLimiter(config.rateLimit, redis),
     bodyLimit: config.http.bodyLimit,
   });

@@ -10,6 +10,7 @@ import { AppError } from '../errors.js';
 import type { SyncAdminService } from '../sync/sync-admin.service.js';
 import { syncRouter } from '../sync/sync.routes.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { authenticate } from './auth.middleware.js';
 import { errorHandler, notFoundHandler } from './error.middleware.js';
 import { healthRouter, type ReadinessCheck } from './health.routes.js';
@@ -22,6 +23,7 @@ export interface AppDeps {
   customers: CustomersService;
   syncAdmin: SyncAdminService;
   readiness: ReadinessCheck[];
+  metrics: Metrics;
   rateLimiter: RequestHandler;
   bodyLimit: string;
 }
@@ -44,11 +46,15 @@ export function createApp(deps: AppDeps): express.Express {
       },
       customProps: (req) => ({ requestId: req.id }),
       serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.split('?')[0] }) },
-      autoLogging: { ignore: (req) => req.url === '/healthz' },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
     }),
   );
 
+  app.use(deps.metrics.httpMiddleware());
   app.use(healthRouter(deps.readiness));
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
   const openApi = buildOpenApiDocument();
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);

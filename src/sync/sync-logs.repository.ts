@@ -253,3 +253,16 @@ export async function resetSyncLogsForRetry(ex: Executor, businessId: string, id
 export async function notifySyncLogsDue(ex: Executor): Promise<void> {
   await ex.execute(sql`SELECT pg_notify('sync_logs', '')`);
 }
+
+/** Across every business: rows waiting (pending or failed), dead rows, and the oldest wait in seconds. */
+export async function outboxBacklog(ex: Executor): Promise<{ backlog: number; dead: number; oldestSeconds: number }> {
+  const [row] = await queryRows<{ backlog: number; dead: number; oldest: number | null }>(
+    ex,
+    sql`SELECT count(*) FILTER (WHERE ${syncLogs.firestoreStatus} IN ('pending', 'failed', 'processing'))::int AS backlog,
+               count(*) FILTER (WHERE ${syncLogs.firestoreStatus} = 'dead')::int AS dead,
+               extract(epoch FROM now() - min(${syncLogs.createdAt}) FILTER (WHERE ${syncLogs.firestoreStatus} IN ('pending', 'failed', 'processing')))::float8 AS oldest
+        FROM ${syncLogs}
+        WHERE ${syncLogs.firestoreStatus} IN ('pending', 'failed', 'processing', 'dead')`,
+  );
+  return { backlog: row!.backlog, dead: row!.dead, oldestSeconds: Math.max(0, row!.oldest ?? 0) };
+}

@@ -76,6 +76,7 @@ export class SyncProjector {
   private timer: NodeJS.Timeout | undefined;
   private idle: Promise<void> = Promise.resolve();
   private readonly projectedListeners = new Set<(customerId: string, version: number) => void>();
+  private readonly runListeners = new Set<(result: RunResult) => void>();
 
   constructor(
     private readonly db: Db,
@@ -87,6 +88,11 @@ export class SyncProjector {
   onProjected(listener: (customerId: string, version: number) => void): () => void {
     this.projectedListeners.add(listener);
     return () => this.projectedListeners.delete(listener);
+  }
+
+  onRun(listener: (result: RunResult) => void): () => void {
+    this.runListeners.add(listener);
+    return () => this.runListeners.delete(listener);
   }
 
   /** Asks for a drain soon; concurrent calls coalesce into one running loop. */
@@ -177,6 +183,7 @@ export class SyncProjector {
       return r;
     });
     for (const [id, version] of projected) for (const l of this.projectedListeners) l(id, version);
+    for (const l of this.runListeners) l(result);
     return result;
   }
 
