@@ -114,6 +114,8 @@ const UNIQUE_MESSAGES: Record<string, string> = {
   uq_business_customers_email: 'email: a customer with this email already exists in this business',
   uq_customer_sources_source_external: 'sources: this source id already belongs to another customer',
   uq_customer_ip_addresses_customer_ip: 'ipAddresses: the same IP address is listed twice',
+  customer_addresses_pkey: 'addresses: an address with this id already exists',
+  customer_activities_pkey: 'activities: an activity with this id already exists',
 };
 
 function describeUnique(constraint: string | undefined): string {

@@ -5,16 +5,15 @@ import { and, desc, eq, getTableColumns, inArray, isNull, notInArray, or, sql, t
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Executor, Tx } from '../db/db.client.js';
 import { beyond, exactTimestamp, type KeysetPosition } from '../db/keyset.js';
-import type {
-  customerDemographics,
-  customerEngagement,
-  customerMetrics,
-  customerRiskAssessments} from '../db/schema/index.js';
 import {
   businessCustomers,
   customerActivities,
   customerAddresses,
+  customerDemographics,
+  customerEngagement,
   customerIpAddresses,
+  customerMetrics,
+  customerRiskAssessments,
   customerSources,
   customers,
 } from '../db/schema/index.js';
@@ -310,6 +309,42 @@ export async function replaceIpAddresses(tx: Tx, customerId: string, ips: NonNul
       target: [customerIpAddresses.customerId, customerIpAddresses.ipAddress],
       set: { ...set, updatedAt: sql`now()` },
     });
+}
+
+/**
+ * The parts of a customer created in this transaction: nothing to replace or to check for
+ * ownership, so plain INSERTs. An id that exists anywhere (a source id, an address or activity
+ * id) fails with a unique violation, which the API reports as a conflict.
+ */
+export async function insertNewAggregateParts(tx: Tx, customerId: string, parts: CustomerInput): Promise<void> {
+  if (parts.sources?.length) {
+    await tx.insert(customerSources).values(
+      parts.sources.map((s) => ({
+        customerId,
+        source: s.source,
+        externalId: s.externalId,
+        sourceData: s.data ?? {},
+        syncStatus: s.syncStatus ?? 'active',
+      })),
+    );
+  }
+  for (const [table, values] of [
+    [customerMetrics, parts.metrics],
+    [customerDemographics, parts.demographics],
+    [customerEngagement, parts.engagement],
+    [customerRiskAssessments, parts.risk],
+  ] as const) {
+    if (values) await tx.insert(table).values({ ...values, customerId } as typeof table.$inferInsert);
+  }
+  if (parts.addresses?.length) await tx.insert(customerAddresses).values(parts.addresses.map((a) => ({ ...a, customerId })));
+  if (parts.ipAddresses?.length) {
+    await tx
+      .insert(customerIpAddresses)
+      .values(parts.ipAddresses.map((ip) => ({ ...ip, customerId, ipVersion: ip.ipAddress.includes(':') ? 6 : 4 })));
+  }
+  if (parts.activities?.length) {
+    await tx.insert(customerActivities).values(parts.activities.map((a) => ({ ...a, customerId, createdAt: sql`clock_timestamp()` })));
+  }
 }
 
 /** Appends activities that are not stored yet; returns how many were added. Never updates one. */

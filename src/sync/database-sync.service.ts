@@ -9,6 +9,7 @@ import { AppError, invalidInput, isRetryableTransactionError } from '../errors.j
 import {
   appendActivities,
   insertCustomer,
+  insertNewAggregateParts,
   linkCustomerToBusiness,
   loadAggregate,
   lockCustomerForBusiness,
@@ -119,27 +120,29 @@ export class DatabaseSyncService {
         if (customerId) {
           await this.lockForWrite(tx, customerId, ctx);
           before = await loadAggregate(tx, customerId);
-          id = customerId;
         }
         // Built after the lock, so a patch merges onto the state no other writer can change now.
         const desired = matchStoredRows(desiredState(before), before);
         const core = { ...desired, phoneNormalized: normalizePhone(desired.phone) };
+        let appended: number;
         if (before) {
-          await updateCustomerCore(tx, before.id, core);
+          id = before.id;
+          await updateCustomerCore(tx, id, core);
+          await refreshBusinessEmail(tx, id, desired.email ?? null);
+          await replaceSources(tx, id, desired.sources ?? []);
+          await replaceSection(tx, customerMetrics, id, desired.metrics ?? null);
+          await replaceSection(tx, customerDemographics, id, desired.demographics ?? null);
+          await replaceSection(tx, customerEngagement, id, desired.engagement ?? null);
+          await replaceSection(tx, customerRiskAssessments, id, desired.risk ?? null);
+          await replaceAddresses(tx, id, desired.addresses ?? []);
+          await replaceIpAddresses(tx, id, desired.ipAddresses ?? []);
+          appended = await appendActivities(tx, id, desired.activities ?? []);
         } else {
           id = (await insertCustomer(tx, core)).id;
           await linkCustomerToBusiness(tx, ctx.businessId, id, desired.email ?? null);
+          await insertNewAggregateParts(tx, id, desired);
+          appended = desired.activities?.length ?? 0;
         }
-        id = id!;
-        await refreshBusinessEmail(tx, id, desired.email ?? null);
-        await replaceSources(tx, id, desired.sources ?? []);
-        await replaceSection(tx, customerMetrics, id, desired.metrics ?? null);
-        await replaceSection(tx, customerDemographics, id, desired.demographics ?? null);
-        await replaceSection(tx, customerEngagement, id, desired.engagement ?? null);
-        await replaceSection(tx, customerRiskAssessments, id, desired.risk ?? null);
-        await replaceAddresses(tx, id, desired.addresses ?? []);
-        await replaceIpAddresses(tx, id, desired.ipAddresses ?? []);
-        const appended = await appendActivities(tx, id, desired.activities ?? []);
 
         const after = (await loadAggregate(tx, id))!;
         const changedFields = changedFieldNames(before, after);

@@ -60,18 +60,18 @@ export async function lockCustomersForProjection(tx: Tx, customerIds: string[]):
   return rows.map((r) => r.id);
 }
 
-/** Every due row of the customer up to the projected version is satisfied by one projection. */
-export async function completeSyncLogs(tx: Tx, customerId: string, uptoVersion: number): Promise<void> {
-  await tx
-    .update(syncLogs)
-    .set({ firestoreStatus: 'completed', completedAt: sql`clock_timestamp()`, errorMessage: null })
-    .where(
-      and(
-        eq(syncLogs.entityId, customerId),
-        lte(syncLogs.entityVersion, uptoVersion),
-        inArray(syncLogs.firestoreStatus, ['pending', 'failed']),
-      ),
-    );
+/** Every due row of a customer up to its projected version is satisfied by one projection. */
+export async function completeSyncLogs(tx: Tx, projected: { customerId: string; version: number }[]): Promise<void> {
+  if (projected.length === 0) return;
+  const values = sql.join(
+    projected.map((p) => sql`(${p.customerId}::uuid, ${p.version}::bigint)`),
+    sql`, `,
+  );
+  await tx.execute(sql`
+    UPDATE ${syncLogs} SET firestore_status = 'completed', completed_at = clock_timestamp(), error_message = NULL
+    FROM (VALUES ${values}) AS done(customer_id, version)
+    WHERE ${syncLogs.entityId} = done.customer_id AND ${syncLogs.entityVersion} <= done.version
+      AND ${syncLogs.firestoreStatus} IN ('pending', 'failed')`);
 }
 
 export interface RetryPolicy {

@@ -167,10 +167,11 @@ export class SyncProjector {
       }
 
       const outcome = await this.execute(plans.filter((p) => !p.poison && p.ops.length > 0));
+      const done: { customerId: string; version: number }[] = [];
       for (const plan of plans) {
         const error = plan.poison ?? outcome.failed.get(plan.customerId);
         if (error === undefined) {
-          await completeSyncLogs(tx, plan.customerId, plan.version);
+          done.push({ customerId: plan.customerId, version: plan.version });
           projected.push([plan.customerId, plan.version]);
           r.projected += 1;
         } else {
@@ -179,6 +180,7 @@ export class SyncProjector {
           this.logger.warn({ customerId: plan.customerId, error: error.slice(0, 200), dead: !!plan.poison }, 'projection failed');
         }
       }
+      await completeSyncLogs(tx, done);
       r.documentsWritten = outcome.written;
       return r;
     });
