@@ -154,11 +154,9 @@ function coreRow(core: CoreValues) {
   };
 }
 
+/** Inserts the root row alone (the benchmark's reference-style baseline writes part by part). */
 export async function insertCustomer(tx: Tx, core: CoreValues): Promise<{ id: string; version: number }> {
-  const [row] = await tx
-    .insert(customers)
-    .values(coreRow(core))
-    .returning({ id: customers.id, version: customers.version });
+  const [row] = await tx.insert(customers).values(coreRow(core)).returning({ id: customers.id, version: customers.version });
   return row!;
 }
 
@@ -312,39 +310,84 @@ export async function replaceIpAddresses(tx: Tx, customerId: string, ips: NonNul
 }
 
 /**
- * The parts of a customer created in this transaction: nothing to replace or to check for
- * ownership, so plain INSERTs. An id that exists anywhere (a source id, an address or activity
- * id) fails with a unique violation, which the API reports as a conflict.
+ * Inserts a whole new aggregate: nothing to replace or to check for ownership, so plain INSERTs.
+ * An id that exists anywhere (a source id, an address or activity id) fails with a unique
+ * violation, which the API reports as a conflict. Every INSERT returns its rows, so the aggregate
+ * is assembled from them, ordered as `loadAggregates` orders it, without reading it back.
  */
-export async function insertNewAggregateParts(tx: Tx, customerId: string, parts: CustomerInput): Promise<void> {
-  if (parts.sources?.length) {
-    await tx.insert(customerSources).values(
-      parts.sources.map((s) => ({
-        customerId,
-        source: s.source,
-        externalId: s.externalId,
-        sourceData: s.data ?? {},
-        syncStatus: s.syncStatus ?? 'active',
-      })),
-    );
-  }
-  for (const [table, values] of [
-    [customerMetrics, parts.metrics],
-    [customerDemographics, parts.demographics],
-    [customerEngagement, parts.engagement],
-    [customerRiskAssessments, parts.risk],
-  ] as const) {
-    if (values) await tx.insert(table).values({ ...values, customerId } as typeof table.$inferInsert);
-  }
-  if (parts.addresses?.length) await tx.insert(customerAddresses).values(parts.addresses.map((a) => ({ ...a, customerId })));
-  if (parts.ipAddresses?.length) {
-    await tx
-      .insert(customerIpAddresses)
-      .values(parts.ipAddresses.map((ip) => ({ ...ip, customerId, ipVersion: ip.ipAddress.includes(':') ? 6 : 4 })));
-  }
-  if (parts.activities?.length) {
-    await tx.insert(customerActivities).values(parts.activities.map((a) => ({ ...a, customerId, createdAt: sql`clock_timestamp()` })));
-  }
+export async function insertNewAggregate(
+  tx: Tx,
+  businessId: string,
+  core: CoreValues,
+  parts: CustomerInput,
+): Promise<CustomerAggregate> {
+  const [root] = await tx.insert(customers).values(coreRow(core)).returning();
+  const customerId = root!.id;
+  await linkCustomerToBusiness(tx, businessId, customerId, core.email ?? null);
+  const sources = parts.sources?.length
+    ? await tx
+        .insert(customerSources)
+        .values(
+          parts.sources.map((s) => ({
+            customerId,
+            source: s.source,
+            externalId: s.externalId,
+            sourceData: s.data ?? {},
+            syncStatus: s.syncStatus ?? 'active',
+          })),
+        )
+        .returning()
+    : [];
+  const section = async (
+    table: typeof customerMetrics | typeof customerDemographics | typeof customerEngagement | typeof customerRiskAssessments,
+    values: Record<string, unknown> | null | undefined,
+  ) => {
+    if (!values) return null;
+    const [row] = await tx
+      .insert(table)
+      .values({ ...values, customerId } as typeof table.$inferInsert)
+      .returning();
+    return withoutOwner(row!);
+  };
+  const addresses = parts.addresses?.length
+    ? await tx.insert(customerAddresses).values(parts.addresses.map((a) => ({ ...a, customerId }))).returning()
+    : [];
+  const ipAddresses = parts.ipAddresses?.length
+    ? await tx
+        .insert(customerIpAddresses)
+        .values(parts.ipAddresses.map((ip) => ({ ...ip, customerId, ipVersion: ip.ipAddress.includes(':') ? 6 : 4 })))
+        .returning()
+    : [];
+  const activities = parts.activities?.length
+    ? await tx
+        .insert(customerActivities)
+        .values(parts.activities.map((a) => ({ ...a, customerId, createdAt: sql`clock_timestamp()` })))
+        .returning()
+    : [];
+  const by = <R>(...keys: ((row: R) => string | number)[]) => (x: R, y: R) => {
+    for (const key of keys) {
+      const a = key(x);
+      const b = key(y);
+      if (a !== b) return a < b ? -1 : 1;
+    }
+    return 0;
+  };
+  return {
+    ...root!,
+    businessIds: [businessId],
+    sources: sources.map(withoutOwner).sort(by((r) => r.source, (r) => r.externalId)),
+    metrics: (await section(customerMetrics, parts.metrics)) as MetricsRow | null,
+    demographics: (await section(customerDemographics, parts.demographics)) as DemographicsRow | null,
+    engagement: (await section(customerEngagement, parts.engagement)) as EngagementRow | null,
+    risk: (await section(customerRiskAssessments, parts.risk)) as RiskRow | null,
+    addresses: addresses.map(withoutOwner).sort(by((r) => r.createdAt.getTime(), (r) => r.id)),
+    ipAddresses: ipAddresses.map(withoutOwner).sort(by((r) => r.firstSeenAt.getTime(), (r) => r.id)),
+    // Newest first, as loadAggregates reads them.
+    activities: activities
+      .map(withoutOwner)
+      .sort((x, y) => y.occurredAt.getTime() - x.occurredAt.getTime() || (x.id > y.id ? -1 : x.id < y.id ? 1 : 0))
+      .slice(0, AGGREGATE_ACTIVITY_LIMIT),
+  };
 }
 
 /** Appends activities that are not stored yet; returns how many were added. Never updates one. */

@@ -8,9 +8,7 @@ import { customerDemographics, customerEngagement, customerMetrics, customerRisk
 import { AppError, invalidInput, isRetryableTransactionError } from '../errors.js';
 import {
   appendActivities,
-  insertCustomer,
-  insertNewAggregateParts,
-  linkCustomerToBusiness,
+  insertNewAggregate,
   loadAggregate,
   lockCustomerForBusiness,
   refreshBusinessEmail,
@@ -125,6 +123,7 @@ export class DatabaseSyncService {
         const desired = matchStoredRows(desiredState(before), before);
         const core = { ...desired, phoneNormalized: normalizePhone(desired.phone) };
         let appended: number;
+        let after: CustomerAggregate;
         if (before) {
           id = before.id;
           await updateCustomerCore(tx, id, core);
@@ -137,14 +136,13 @@ export class DatabaseSyncService {
           await replaceAddresses(tx, id, desired.addresses ?? []);
           await replaceIpAddresses(tx, id, desired.ipAddresses ?? []);
           appended = await appendActivities(tx, id, desired.activities ?? []);
+          after = (await loadAggregate(tx, id))!;
         } else {
-          id = (await insertCustomer(tx, core)).id;
-          await linkCustomerToBusiness(tx, ctx.businessId, id, desired.email ?? null);
-          await insertNewAggregateParts(tx, id, desired);
+          after = await insertNewAggregate(tx, ctx.businessId, core, desired);
+          id = after.id;
           appended = desired.activities?.length ?? 0;
         }
 
-        const after = (await loadAggregate(tx, id))!;
         const changedFields = changedFieldNames(before, after);
         if (appended > 0) changedFields.push('activities');
         // An update that changes nothing rolls back: no version bump, no outbox row, no

@@ -190,3 +190,30 @@ describe('customer CRUD over HTTP', () => {
     expect(found.body.data.map((c: { id: string }) => c.id)).toEqual([ids[2]]);
   });
 });
+
+describe('the create path', () => {
+  it('answers with exactly the aggregate a fresh read returns', async () => {
+    const b = await t.newBusiness('Create path');
+    const h = { Authorization: `Bearer ${b.token}` };
+    const body = buildCustomer({
+      sources: [
+        { source: 'square', externalId: `sq-b-${randomUUID()}` },
+        { source: 'lightspeed', externalId: `ls-${randomUUID()}`, data: { shopId: 2 } },
+      ],
+      addresses: [
+        { addressLine1: '1 A St', city: 'Paris', country: 'France', countryCode: 'FR', latitude: 48.8566, longitude: 2.3522 },
+        { addressLine1: '2 B St', city: 'Lyon', country: 'France', countryCode: 'FR', isDefault: true },
+      ],
+      ipAddresses: [{ ipAddress: '2001:0db8::0001' }, { ipAddress: '10.0.0.1', isVpn: true }],
+      activities: [
+        { activityType: 'page_view', occurredAt: '2025-01-01T00:00:00Z' },
+        { activityType: 'purchase', occurredAt: '2025-03-01T00:00:00Z', eventData: { total: 12.5 } },
+        { activityType: 'signup', occurredAt: '2024-12-01T00:00:00Z' },
+      ],
+    });
+    const created = await request(t.app).post('/api/v1/customers').set(h).send(body).expect(201);
+    const read = await request(t.app).get(`/api/v1/customers/${created.body.data.id}`).set(h).expect(200);
+    expect(created.body.data).toEqual(read.body.data);
+    expect(read.body.data.ipAddresses.map((ip: { ipAddress: string }) => ip.ipAddress)).toContain('2001:db8::1');
+  });
+});
