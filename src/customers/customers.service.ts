@@ -1,7 +1,7 @@
 // Customer reads (aggregate, list) scoped to the caller's business; writes go through the
 // DatabaseSyncService, the one write path.
 import type { Db } from '../db/db.client.js';
-import { decodeCursor, encodeCursor } from '../db/keyset.js';
+import { decodeCursor, keysetPage } from '../db/keyset.js';
 import { AppError } from '../errors.js';
 import type { DatabaseSyncService, WriteContext, WriteResult } from '../sync/database-sync.service.js';
 import type { SyncWaiter } from '../sync/sync-waiter.js';
@@ -39,12 +39,7 @@ export class CustomersService {
       limit: query.limit,
       after: query.cursor ? decodeCursor(query.cursor) : undefined,
     });
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(({ cursorAt: _cursor, ...item }) => item),
-      nextCursor: rows.length > query.limit && last ? encodeCursor({ at: last.cursorAt, id: last.id }) : null,
-    };
+    return keysetPage(rows, query.limit);
   }
 
   create(businessId: string, body: unknown): Promise<WriteResult> {

@@ -50,3 +50,16 @@ export function decodeCursor(cursor: string): KeysetPosition {
     { field: 'query.cursor', message: 'is not a cursor this API returned' },
   ]);
 }
+
+/**
+ * A page from rows fetched with `limit + 1` (the extra row only says another page exists), each
+ * carrying its exact timestamp as `cursorAt`, which the items themselves leave out.
+ */
+export function keysetPage<T extends { id: string; cursorAt: string }>(rows: T[], limit: number) {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(({ cursorAt: _cursor, ...item }) => item),
+    nextCursor: rows.length > limit && last ? encodeCursor({ at: last.cursorAt, id: last.id }) : null,
+  };
+}

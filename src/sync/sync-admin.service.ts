@@ -2,7 +2,7 @@
 // per UTC day with the current backlog and lag, the outbox log listing, and retrying failed or
 // dead rows. Sync logs hold no PII (ids, hashes and field names only), so rows are shown whole.
 import type { Db } from '../db/db.client.js';
-import { decodeCursor, encodeCursor } from '../db/keyset.js';
+import { decodeCursor, keysetPage } from '../db/keyset.js';
 import { invalidInput } from '../errors.js';
 import {
   countSyncLogsByDay,
@@ -45,12 +45,7 @@ export class SyncAdminService {
       limit: query.limit,
       after: query.cursor ? decodeCursor(query.cursor) : undefined,
     });
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(({ createdAtKey: _key, ...item }) => item),
-      nextCursor: rows.length > query.limit && last ? encodeCursor({ at: last.createdAtKey, id: last.id }) : null,
-    };
+    return keysetPage(rows, query.limit);
   }
 
   /** Body `{ ids }` or `{ all: true }`; rows not failed/dead or not the business's are not counted. */

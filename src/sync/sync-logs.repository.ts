@@ -220,7 +220,7 @@ export async function listSyncLogs(ex: Executor, f: SyncLogsFilter) {
       nextAttemptAt: syncLogs.nextAttemptAt,
       createdAt: syncLogs.createdAt,
       completedAt: syncLogs.completedAt,
-      createdAtKey: exactTimestamp(syncLogs.createdAt),
+      cursorAt: exactTimestamp(syncLogs.createdAt),
     })
     .from(syncLogs)
     .where(and(...conditions))
