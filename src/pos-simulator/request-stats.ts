@@ -1,3 +1,7 @@
+import type { RequestHandler } from 'express';
+import type { FaultOptions } from './faults.js';
+import type { SimClock } from './sim-clock.js';
+
 // Per-endpoint request counts and a bounded request log of one simulated server, so tests can
 // assert how an ingester used the API (pages fetched, retries after a 429, token refreshes).
 export interface RequestLogEntry {
@@ -39,4 +43,32 @@ export class RequestStats {
     this.counts.clear();
     this.entries = [];
   }
+}
+
+/** Records every request when its response finishes (handlers name the endpoint in res.locals). */
+export function recordRequests(stats: RequestStats, clock: SimClock): RequestHandler {
+  return (req, res, next) => {
+    const at = clock.now();
+    res.on('finish', () => {
+      stats.record({
+        at,
+        endpoint: (res.locals.endpoint as string | undefined) ?? 'unknown',
+        method: req.method,
+        url: req.originalUrl,
+        status: res.statusCode,
+        ...(res.locals.fault ? { fault: res.locals.fault as string } : {}),
+      });
+    });
+    next();
+  };
+}
+
+/** What every simulated server's control offers: faults and request statistics. */
+export interface SimulatorControl {
+  setFaults(faults: FaultOptions): void;
+  clearFaults(): void;
+  faults(): Readonly<FaultOptions>;
+  requestCounts(): Record<string, number>;
+  requestLog(): RequestLogEntry[];
+  resetRequestStats(): void;
 }

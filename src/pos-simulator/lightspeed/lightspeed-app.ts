@@ -7,7 +7,7 @@
 import { STATUS_CODES } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { FaultInjector } from '../faults.js';
-import type { RequestStats } from '../request-stats.js';
+import { recordRequests, type RequestStats } from '../request-stats.js';
 import type { SimClock } from '../sim-clock.js';
 import type { AccountRateLimiter } from './leaky-bucket.js';
 import { CUSTOMER, ITEM, listEntity, SALE, SHOP } from './lightspeed-handlers.js';
@@ -47,20 +47,7 @@ export function createLightspeedApp(deps: LightspeedAppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.use((req, res, next) => {
-    const at = deps.clock.now();
-    res.on('finish', () => {
-      deps.stats.record({
-        at,
-        endpoint: (res.locals.endpoint as string | undefined) ?? 'unknown',
-        method: req.method,
-        url: req.originalUrl,
-        status: res.statusCode,
-        ...(res.locals.fault ? { fault: res.locals.fault as string } : {}),
-      });
-    });
-    next();
-  });
+  app.use(recordRequests(deps.stats, deps.clock));
 
   app.post('/auth/oauth/token', express.urlencoded({ extended: false }), express.json(), (req: Request, res: Response) => {
     res.locals.endpoint = 'token';

@@ -4,7 +4,7 @@
 import type { LightspeedDataset } from '../data/sim-model.js';
 import { FaultInjector, type FaultOptions } from '../faults.js';
 import { listen } from '../http-listen.js';
-import { RequestStats, type RequestLogEntry } from '../request-stats.js';
+import { RequestStats, type SimulatorControl } from '../request-stats.js';
 import type { SimClock } from '../sim-clock.js';
 import { AccountRateLimiter, type RateLimitOptions } from './leaky-bucket.js';
 import { createLightspeedApp } from './lightspeed-app.js';
@@ -28,14 +28,8 @@ export interface LightspeedSimOptions {
 /** Resources the malformed-rows fault can target on Lightspeed. */
 export type LightspeedResource = 'Sale' | 'Item' | 'Customer' | 'Shop';
 
-export interface LightspeedControl {
+export interface LightspeedControl extends SimulatorControl {
   readonly store: LightspeedStore;
-  setFaults(faults: FaultOptions): void;
-  clearFaults(): void;
-  faults(): Readonly<FaultOptions>;
-  requestCounts(): Record<string, number>;
-  requestLog(): RequestLogEntry[];
-  resetRequestStats(): void;
   /** Every access token issued so far expires now (the next API call gets 401). */
   expireAccessTokens(): void;
   setAccessTokenTtl(seconds: number): void;

@@ -4,7 +4,7 @@
 // ACCESS_TOKEN_EXPIRED), then runs the handler. Every error leaves as Square's error body.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { FaultInjector } from '../faults.js';
-import type { RequestStats } from '../request-stats.js';
+import { recordRequests, type RequestStats } from '../request-stats.js';
 import type { SimClock } from '../sim-clock.js';
 import { SquareApiError, squareServerError } from './square-errors.js';
 import * as handlers from './square-handlers.js';
@@ -31,20 +31,7 @@ export function createSquareApp(deps: SquareAppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.use((req, res, next) => {
-    const at = deps.clock.now();
-    res.on('finish', () => {
-      deps.stats.record({
-        at,
-        endpoint: (res.locals.endpoint as string | undefined) ?? 'unknown',
-        method: req.method,
-        url: req.originalUrl,
-        status: res.statusCode,
-        ...(res.locals.fault ? { fault: res.locals.fault as string } : {}),
-      });
-    });
-    next();
-  });
+  app.use(recordRequests(deps.stats, deps.clock));
   const jsonBody = express.json({ limit: '1mb' });
 
   const route = (endpoint: string, handler: handlers.SquareHandler) => [

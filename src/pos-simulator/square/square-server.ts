@@ -6,7 +6,7 @@ import { Prng } from '../data/prng.js';
 import type { SquareDataset } from '../data/sim-model.js';
 import { FaultInjector, type FaultOptions } from '../faults.js';
 import { listen } from '../http-listen.js';
-import { RequestStats, type RequestLogEntry } from '../request-stats.js';
+import { RequestStats, type SimulatorControl } from '../request-stats.js';
 import type { SimClock } from '../sim-clock.js';
 import { createSquareApp, type SquareAuthState } from './square-app.js';
 import { SquareStore } from './square-store.js';
@@ -25,14 +25,8 @@ export interface SquareSimOptions {
 /** Resources the malformed-rows fault can target on Square. */
 export type SquareResource = 'payments' | 'refunds' | 'customers' | 'catalog';
 
-export interface SquareControl {
+export interface SquareControl extends SimulatorControl {
   readonly store: SquareStore;
-  setFaults(faults: FaultOptions): void;
-  clearFaults(): void;
-  faults(): Readonly<FaultOptions>;
-  requestCounts(): Record<string, number>;
-  requestLog(): RequestLogEntry[];
-  resetRequestStats(): void;
   /** The token stays the same but answers 401 ACCESS_TOKEN_EXPIRED until renewed. */
   expireToken(): void;
   /** Issues a fresh token (the old one stops working) and returns it. */
