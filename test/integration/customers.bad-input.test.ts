@@ -6,6 +6,7 @@ import request from 'supertest';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCustomer } from '../support/builders.js';
+import { AGGREGATE_TABLES } from '../support/aggregate-tables.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 let t: TestApp;
@@ -13,19 +14,6 @@ let business: { id: string; token: string };
 /** An existing customer: the target of the PUT and PATCH cases, so "unchanged" covers updates. */
 let target: { id: string };
 const auth = () => ({ Authorization: `Bearer ${business.token}` });
-
-const AGGREGATE_TABLES = [
-  'customers',
-  'business_customers',
-  'customer_sources',
-  'customer_metrics',
-  'customer_demographics',
-  'customer_engagement',
-  'customer_risk_assessments',
-  'customer_addresses',
-  'customer_ip_addresses',
-  'customer_activities',
-] as const;
 
 /**
  * Row count and a content hash of every aggregate table, and of the outbox's immutable columns

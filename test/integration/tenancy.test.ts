@@ -6,6 +6,7 @@ import request from 'supertest';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCustomer } from '../support/builders.js';
+import { AGGREGATE_TABLES } from '../support/aggregate-tables.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 let t: TestApp;
@@ -25,18 +26,7 @@ afterAll(async () => {
 
 /** Every row of the customer's aggregate, hashed, so "unchanged" covers every part of it. */
 async function aggregateFingerprint(customerId: string) {
-  const tables = [
-    'customers',
-    'business_customers',
-    'customer_sources',
-    'customer_metrics',
-    'customer_demographics',
-    'customer_engagement',
-    'customer_risk_assessments',
-    'customer_addresses',
-    'customer_ip_addresses',
-    'customer_activities',
-  ];
+  const tables = AGGREGATE_TABLES;
   const result: Record<string, string> = {};
   for (const table of tables) {
     const column = table === 'customers' ? 'id' : 'customer_id';
