@@ -5,6 +5,7 @@ export const ADVISORY_LOCKS = {
   reconcile: 360_002,
   /** With hashtext(customer id) as the second key: one projector per customer at a time. */
   projection: 360_003,
+  warehouseSchema: 360_004,
 } as const;
 
 /**
