@@ -1,5 +1,6 @@
 // Every environment variable the service reads, parsed once with zod into a nested typed object.
 // Nothing else in src/ reads process.env. Each variable is listed in the README's configuration table.
+import cron from 'node-cron';
 import { z } from 'zod';
 
 const bool = z
@@ -12,6 +13,9 @@ const optionalString = z
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
 export const DEV_JWT_SECRET = 'dev-only-secret-change-me-in-production-0123456789';
+// 32 bytes, base64. Seals POS credentials at rest; production must set its own.
+export const DEV_CREDENTIALS_KEY = 'ZGV2LW9ubHktcG9zLWNyZWRlbnRpYWxzLWtleS0zMmI=';
+const cronExpression = z.string().refine((v) => cron.validate(v), { message: 'must be a cron expression, e.g. */15 * * * *' });
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -49,7 +53,30 @@ const envSchema = z.object({
   SYNC_WAIT_TIMEOUT_MS: int(0, 60_000).default(3000),
   SYNC_FIRESTORE_TIMEOUT_MS: int(100, 600_000).default(10_000),
   SYNC_IN_PROCESS: bool.default(true),
-  RECONCILE_CRON: z.string().default('17 3 * * *'),
+  RECONCILE_CRON: cronExpression.default('17 3 * * *'),
+  JOBS_IN_PROCESS: bool.default(true),
+
+  WAREHOUSE_PG_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier').default('warehouse'),
+  BIGQUERY_PROJECT_ID: optionalString,
+  BIGQUERY_DATASET: z.string().regex(/^\w{1,1024}$/, 'must be letters, digits and underscores').default('customer360'),
+  BIGQUERY_LOCATION: z.string().default('US'),
+  BIGQUERY_API_ENDPOINT: optionalString.pipe(z.url().optional()),
+
+  POS_CREDENTIALS_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded (openssl rand -base64 32)' })
+    .default(DEV_CREDENTIALS_KEY),
+  SQUARE_API_URL: z.url().default('https://connect.squareup.com'),
+  SQUARE_API_VERSION: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a Square-Version date like 2025-10-16').default('2025-10-16'),
+  LIGHTSPEED_API_URL: z.url().default('https://api.lightspeedapp.com/API/V3'),
+  LIGHTSPEED_TOKEN_URL: z.url().default('https://cloud.lightspeedapp.com/auth/oauth/token'),
+  INGEST_SCHEDULE: cronExpression.default('*/15 * * * *'),
+  INGEST_LOOKBACK_MINUTES: int(0, 7 * 24 * 60).default(60),
+  INGEST_BACKFILL_DAYS: int(1, 3650).default(730),
+  INGEST_MAX_RETRIES: int(0, 20).default(6),
+  INGEST_BACKOFF_BASE_MS: int(1, 600_000).default(500),
+  INGEST_BACKOFF_MAX_MS: int(1, 3_600_000).default(60_000),
+  INGEST_DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO country code like US').default('US'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -63,6 +90,9 @@ export function parseConfig(env: Record<string, string | undefined>) {
   const e = result.data;
   if (e.NODE_ENV === 'production' && e.JWT_SECRET === DEV_JWT_SECRET) {
     throw new ConfigError('Invalid environment:\n  JWT_SECRET: must be set in production', ['JWT_SECRET']);
+  }
+  if (e.NODE_ENV === 'production' && e.POS_CREDENTIALS_KEY === DEV_CREDENTIALS_KEY) {
+    throw new ConfigError('Invalid environment:\n  POS_CREDENTIALS_KEY: must be set in production', ['POS_CREDENTIALS_KEY']);
   }
   return {
     env: e.NODE_ENV,
@@ -87,6 +117,27 @@ export function parseConfig(env: Record<string, string | undefined>) {
       firestoreTimeoutMs: e.SYNC_FIRESTORE_TIMEOUT_MS,
       inProcess: e.SYNC_IN_PROCESS,
       reconcileCron: e.RECONCILE_CRON,
+    },
+    /** Cron jobs (ingest schedules) also run in the API process; advisory locks keep each tick single. */
+    jobsInProcess: e.JOBS_IN_PROCESS,
+    warehouse: e.BIGQUERY_PROJECT_ID
+      ? ({
+          kind: 'bigquery',
+          projectId: e.BIGQUERY_PROJECT_ID,
+          dataset: e.BIGQUERY_DATASET,
+          location: e.BIGQUERY_LOCATION,
+          apiEndpoint: e.BIGQUERY_API_ENDPOINT,
+        } as const)
+      : ({ kind: 'postgres', schema: e.WAREHOUSE_PG_SCHEMA } as const),
+    ingest: {
+      credentialsKey: e.POS_CREDENTIALS_KEY,
+      square: { apiUrl: e.SQUARE_API_URL, version: e.SQUARE_API_VERSION },
+      lightspeed: { apiUrl: e.LIGHTSPEED_API_URL, tokenUrl: e.LIGHTSPEED_TOKEN_URL },
+      defaultSchedule: e.INGEST_SCHEDULE,
+      lookbackMs: e.INGEST_LOOKBACK_MINUTES * 60_000,
+      backfillDays: e.INGEST_BACKFILL_DAYS,
+      retry: { maxRetries: e.INGEST_MAX_RETRIES, baseDelayMs: e.INGEST_BACKOFF_BASE_MS, maxDelayMs: e.INGEST_BACKOFF_MAX_MS },
+      defaultPhoneRegion: e.INGEST_DEFAULT_PHONE_REGION,
     },
     // Demo mode seeds a demo business and prints a token; on by default except in production.
     demoMode: e.DEMO_MODE ?? e.NODE_ENV !== 'production',

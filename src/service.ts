@@ -26,6 +26,11 @@ import { SyncAdminService } from './sync/sync-admin.service.js';
 import { listenForSyncLogs } from './sync/sync-notifications.js';
 import { SyncProjector } from './sync/sync-projector.js';
 import { SyncWaiter } from './sync/sync-waiter.js';
+import { startDemoPos } from './ingest/demo-connections.js';
+import { IngestScheduler } from './ingest/ingest-scheduler.js';
+import { IngestService } from './ingest/ingest.service.js';
+import { createWarehouse } from './warehouse/warehouse.factory.js';
+import type { Warehouse } from './warehouse/warehouse.port.js';
 
 export interface RunningService {
   url: string;
@@ -58,7 +63,12 @@ export async function startService(config: Config, logger: Logger, mode: Service
       'rate limits and caches ready',
     );
 
-    const application = createApplication({ config, logger, database, firestore, redis: redis?.client });
+    const warehouse = createWarehouse(config.warehouse, database);
+    await warehouse.ensureSchema();
+    closers.unshift(() => warehouse.close());
+    log.info({ store: 'warehouse', uses: warehouse.describe }, 'warehouse ready');
+
+    const application = createApplication({ config, logger, database, firestore, redis: redis?.client, warehouse });
     const { app, tokens, businesses, projector } = application;
 
     if (mode === 'worker' || config.sync.inProcess) {
@@ -72,6 +82,12 @@ export async function startService(config: Config, logger: Logger, mode: Service
       const report = await application.reconciler.run({ fix: true, trigger: 'startup' });
       log.info({ enqueued: report.fixed }, 'embedded Firestore re-projected from PostgreSQL');
     }
+    let scheduler: IngestScheduler | undefined;
+    if (mode === 'worker' || config.jobsInProcess) {
+      scheduler = new IngestScheduler(application.ingest, logger.child({ module: 'ingest-scheduler' }));
+      await scheduler.start();
+      closers.unshift(() => scheduler!.stop());
+    }
     if (mode === 'worker') {
       if (config.firestore.kind === 'embedded') {
         log.warn('this worker projects into its own in-memory Firestore; set FIRESTORE_EMULATOR_HOST or Google credentials to share one with the API');
@@ -82,7 +98,7 @@ export async function startService(config: Config, logger: Logger, mode: Service
           .catch((err: unknown) => log.error({ err }, 'scheduled reconcile failed'));
       });
       closers.unshift(async () => void (await task.stop()));
-      log.info({ cron: config.sync.reconcileCron }, 'worker started: projector and daily reconcile');
+      log.info({ cron: config.sync.reconcileCron }, 'worker started: projector, POS ingestion schedules and daily reconcile');
       return { url: '', close: () => closeAll(closers) };
     }
 
@@ -97,6 +113,13 @@ export async function startService(config: Config, logger: Logger, mode: Service
       const business = await businesses.ensureDemoBusiness();
       demo = { businessId: business.id, token: tokens.sign({ subject: 'demo-admin', role: 'admin', businessId: business.id }) };
       log.info({ businessId: business.id }, 'demo mode: demo business ready; its admin token is printed below');
+      const pos = await startDemoPos(application.ingest, business.id);
+      closers.unshift(() => pos.simulator.close());
+      log.warn({ square: pos.simulator.square.url, lightspeed: pos.simulator.lightspeed.url }, 'demo mode: POS simulator on loopback stands in for Square and Lightspeed');
+      // The first ingestion starts now rather than at the next quarter hour.
+      for (const id of pos.connectionIds) {
+        void (scheduler ? scheduler.runNow(id, 'startup') : application.ingest.runConnection(id, { trigger: 'startup' }));
+      }
     }
 
     return {
@@ -120,10 +143,11 @@ export interface ApplicationResources {
   database: DatabaseHandle;
   firestore: FirestoreHandle;
   redis?: Redis;
+  warehouse: Warehouse;
 }
 
 /** Services and the HTTP app over already-open stores (start-up and tests wire the same way). */
-export function createApplication({ config, logger, database, firestore, redis }: ApplicationResources) {
+export function createApplication({ config, logger, database, firestore, redis, warehouse }: ApplicationResources) {
   const tokens = new TokenService(config.jwt);
   const sync = new DatabaseSyncService(database.db);
   const writer = new FirestoreWriter(firestore.db, config.sync.firestoreTimeoutMs);
@@ -139,6 +163,15 @@ export function createApplication({ config, logger, database, firestore, redis }
 
   const metrics = new Metrics(database.db);
   projector.onRun((result) => metrics.recordProjection(result));
+  const ingest = new IngestService({
+    database,
+    warehouse,
+    sync,
+    config: config.ingest,
+    logger,
+    onRows: (source, stream, rows) => metrics.recordIngestRows(source, stream, rows),
+    onRunFinished: (run) => metrics.recordJobRun('ingest', run.status === 'succeeded' ? 'succeeded' : 'failed'),
+  });
 
   const readiness: ReadinessCheck[] = [
     { name: 'postgres', check: async () => void (await database.db.execute(sql`select 1`)) },
@@ -151,13 +184,14 @@ export function createApplication({ config, logger, database, firestore, redis }
     tokens,
     customers,
     syncAdmin,
+    ingest,
     readiness,
     metrics,
     rateLimiter: createRateLimiter(config.rateLimit, redis),
     bodyLimit: config.http.bodyLimit,
   });
   const reconciler = new Reconciler(database.db, writer);
-  return { app, tokens, sync, customers, businesses, projector, writer, reconciler };
+  return { app, tokens, sync, customers, businesses, projector, writer, reconciler, ingest, warehouse };
 }
 
 function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {

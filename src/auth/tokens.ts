@@ -13,6 +13,7 @@ export const PERMISSIONS = {
   'customers:write': ['admin', 'staff', 'service'],
   'customers:delete': ['admin', 'service'],
   'sync:admin': ['admin'],
+  'ingest:read': ['admin', 'analyst'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -6,6 +6,8 @@ export const ADVISORY_LOCKS = {
   /** With hashtext(customer id) as the second key: one projector per customer at a time. */
   projection: 360_003,
   warehouseSchema: 360_004,
+  /** With hashtext(connection id) as the second key: one ingestion run per POS connection at a time. */
+  ingest: 360_005,
 } as const;
 
 /**
@@ -14,23 +16,32 @@ export const ADVISORY_LOCKS = {
  */
 export async function withAdvisoryLock<T>(
   handle: DatabaseHandle,
-  key: number,
+  key: number | { key: number; id: string },
   fn: () => Promise<T>,
 ): Promise<{ ran: true; value: T } | { ran: false }> {
-  if (handle.kind === 'pglite') {
-    // One in-process connection: no other instance can share this database.
-    return { ran: true, value: await fn() };
-  }
-  const client = await handle.pool.connect();
+  // Within one process a lock is held by name; this also covers PGlite, which has one connection
+  // and no other instance that could share the database.
+  const name = typeof key === 'number' ? String(key) : `${key.key}/${key.id}`;
+  if (heldHere.has(name)) return { ran: false };
+  heldHere.add(name);
   try {
-    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [key]);
-    if (!rows[0]?.locked) return { ran: false };
+    if (handle.kind === 'pglite') return { ran: true, value: await fn() };
+    const [sqlArgs, params] = typeof key === 'number' ? ['$1', [key]] : ['$1, hashtext($2)', [key.key, key.id]];
+    const client = await handle.pool.connect();
     try {
-      return { ran: true, value: await fn() };
+      const { rows } = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${sqlArgs}) AS locked`, params);
+      if (!rows[0]?.locked) return { ran: false };
+      try {
+        return { ran: true, value: await fn() };
+      } finally {
+        await client.query(`SELECT pg_advisory_unlock(${sqlArgs})`, params);
+      }
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [key]);
+      client.release();
     }
   } finally {
-    client.release();
+    heldHere.delete(name);
   }
 }
+
+const heldHere = new Set<string>();

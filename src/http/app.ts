@@ -7,6 +7,8 @@ import type { TokenService } from '../auth/tokens.js';
 import { customersRouter } from '../customers/customers.routes.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import { AppError } from '../errors.js';
+import { ingestRouter } from '../ingest/ingest.routes.js';
+import type { IngestService } from '../ingest/ingest.service.js';
 import type { SyncAdminService } from '../sync/sync-admin.service.js';
 import { syncRouter } from '../sync/sync.routes.js';
 import type { Logger } from '../logger.js';
@@ -22,6 +24,7 @@ export interface AppDeps {
   tokens: TokenService;
   customers: CustomersService;
   syncAdmin: SyncAdminService;
+  ingest: IngestService;
   readiness: ReadinessCheck[];
   metrics: Metrics;
   rateLimiter: RequestHandler;
@@ -67,6 +70,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(express.json({ limit: deps.bodyLimit, strict: true }));
   api.use(customersRouter(deps.customers));
   api.use(syncRouter(deps.syncAdmin));
+  api.use(ingestRouter(deps.ingest));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

@@ -12,6 +12,7 @@ import {
 import { ERROR_STATUS } from '../errors.js';
 import { SYNC_OPERATIONS, SYNC_STATUSES } from '../db/schema/index.js';
 import { listSyncLogsQuery, retrySyncLogsBody, syncHealthQuery } from '../sync/sync.schema.js';
+import { ingestStatusQuery, listIngestRunsQuery } from '../ingest/ingest.schema.js';
 
 const errorBody = z
   .object({
@@ -76,6 +77,41 @@ const syncLogBody = z
     completedAt: z.string().nullable(),
   })
   .meta({ id: 'SyncLog', description: 'One outbox row: ids, a content hash and changed field names, never PII values.' });
+
+const streamStats = z.object({ pages: z.number().int(), rows: z.number().int(), quarantined: z.number().int() });
+const ingestRunBody = z
+  .object({
+    id: z.uuid(),
+    connectionId: z.uuid(),
+    provider: z.enum(['square', 'lightspeed']),
+    trigger: z.string(),
+    status: z.enum(['running', 'succeeded', 'failed']),
+    startedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    pages: z.number().int(),
+    rows: z.number().int(),
+    quarantined: z.number().int(),
+    linked: z.number().int().meta({ description: 'Transactions naming a customer, linked to a profile' }),
+    unlinked: z.number().int().meta({ description: 'Transactions naming no customer (counted, not linked)' }),
+    profilesCreated: z.number().int(),
+    streams: z.record(z.string(), streamStats),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'IngestRun' });
+const ingestStatusBody = z
+  .object({
+    source: z.enum(['square', 'lightspeed']),
+    connections: z.number().int(),
+    lastSuccessAt: z.string().nullable(),
+    lagSeconds: z.number().int().nullable().meta({ description: 'Seconds since the last successful run finished' }),
+    lastRun: z.object({ status: z.string(), startedAt: z.string(), error: z.string().nullable() }).nullable(),
+    transactions: z.number().int(),
+    transactionsNamingCustomer: z.number().int(),
+    linked: z.number().int(),
+    linkedPct: z.number().nullable(),
+    quarantined: z.number().int(),
+  })
+  .meta({ id: 'IngestSourceStatus' });
 
 const errors = (...statuses: (keyof typeof ERROR_STATUS)[]) =>
   Object.fromEntries(
@@ -152,6 +188,20 @@ export function buildOpenApiDocument() {
             summary: 'Outbox rows of the caller’s business (newest first, cursor paged; admin only)',
             requestParams: { query: listSyncLogsQuery },
             responses: { '200': ok('A page of sync logs', z.array(syncLogBody), z.object({ nextCursor: z.string().nullable() })), ...errors('INVALID_INPUT'), ...common },
+          }),
+        },
+        '/ingest/runs': {
+          get: op({
+            summary: 'POS ingestion runs of the caller’s business (newest first, cursor paged; admin and analyst)',
+            requestParams: { query: listIngestRunsQuery },
+            responses: { '200': ok('A page of runs', z.array(ingestRunBody), z.object({ nextCursor: z.string().nullable() })), ...errors('INVALID_INPUT'), ...common },
+          }),
+        },
+        '/ingest/status': {
+          get: op({
+            summary: 'Per POS source: last success, lag, transaction counts and linked % (admin and analyst)',
+            requestParams: { query: ingestStatusQuery },
+            responses: { '200': ok('Status per source', z.array(ingestStatusBody)), ...errors('INVALID_INPUT'), ...common },
           }),
         },
         '/sync/retry': {

@@ -31,6 +31,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly ingestRows = new Counter({
+    name: 'ingest_rows_total',
+    help: 'Records read from POS APIs, by source and stream',
+    labelNames: ['source', 'stream'] as const,
+    registers: [this.registry],
+  });
+  private readonly jobRuns = new Counter({
+    name: 'job_runs_total',
+    help: 'Scheduled and manual job runs by job and outcome',
+    labelNames: ['job', 'status'] as const,
+    registers: [this.registry],
+  });
+
   constructor(db: Db) {
     collectDefaultMetrics({ register: this.registry });
     let snapshot: Promise<Awaited<ReturnType<typeof outboxBacklog>>> | undefined;
@@ -66,6 +79,14 @@ export class Metrics {
     this.projected.inc(result.projected);
     this.projectionFailures.inc(result.failed);
     this.documentsWritten.inc(result.documentsWritten);
+  }
+
+  recordIngestRows(source: string, stream: string, rows: number): void {
+    this.ingestRows.inc({ source, stream }, rows);
+  }
+
+  recordJobRun(job: string, status: 'succeeded' | 'failed' | 'skipped'): void {
+    this.jobRuns.inc({ job, status });
   }
 
   /** Times every request; the route label is the matched pattern (ids never become labels). */

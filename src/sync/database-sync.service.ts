@@ -10,6 +10,7 @@ import {
   appendActivities,
   insertNewAggregate,
   loadAggregate,
+  loadAggregates,
   lockCustomerForBusiness,
   refreshBusinessEmail,
   replaceAddresses,
@@ -22,7 +23,8 @@ import {
 } from '../customers/customers.repository.js';
 import { aggregateProblems, customerInput, customerPatch, type CustomerInput, type CustomerPatch } from '../customers/customers.schema.js';
 import { aggregateHash, changedFieldNames } from './aggregate-diff.js';
-import { appendSyncLog } from './sync-logs.repository.js';
+import { clearPendingMetrics, recomputeTransactionMetrics } from '../customers/transaction-metrics.repository.js';
+import { appendSyncLog, appendSyncLogs } from './sync-logs.repository.js';
 
 export interface WriteContext {
   businessId: string;
@@ -76,14 +78,50 @@ export class DatabaseSyncService {
   async patchCustomer(customerId: string, patch: unknown, ctx: WriteContext): Promise<WriteResult> {
     const parsed = customerPatch.safeParse(patch);
     if (!parsed.success) throw invalidInput(parsed.error, 'body');
+    return this.changeCustomer(customerId, (current) => mergePatch(current, parsed.data), ctx);
+  }
+
+  /**
+   * Applies `change` to the current state while the customer is locked, so it builds on a state
+   * no other writer can change meanwhile. The caller validates the values it brings in; the
+   * result must pass the same whole-aggregate rules as a replace.
+   */
+  async changeCustomer(customerId: string, change: (current: CustomerInput) => CustomerInput, ctx: WriteContext): Promise<WriteResult> {
     return this.write(customerId, ctx, (before) => {
-      const merged = mergePatch(before!, parsed.data);
-      const problems = aggregateProblems(merged);
+      const next = change(toInput(before!));
+      const problems = aggregateProblems(next);
       if (problems.length > 0) {
         throw new AppError('INVALID_INPUT', `Invalid input: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
       }
-      return merged;
+      return next;
     });
+  }
+
+  /**
+   * Recomputes the transaction metrics of these customers from customer_transactions in one
+   * transaction: only customers whose metrics changed get a version bump and an outbox row, and
+   * the customers leave the metrics queue in the same commit.
+   */
+  async refreshTransactionMetrics(customerIds: string[]): Promise<{ changed: number }> {
+    const committed = await this.inTransaction(async (tx) => {
+      const changed = await recomputeTransactionMetrics(tx, customerIds);
+      const aggregates = await loadAggregates(tx, changed.map((c) => c.id), 0);
+      const ids = await appendSyncLogs(
+        tx,
+        changed.map((c) => ({
+          entityType: 'customer',
+          entityId: c.id,
+          operation: 'update',
+          entityVersion: c.version,
+          contentHash: aggregateHash(aggregates.get(c.id)!),
+          changedFields: ['metrics'],
+        })),
+      );
+      await clearPendingMetrics(tx, customerIds);
+      return changed.map((c, i) => ({ customerId: c.id, version: c.version, syncLogId: ids[i]! }));
+    });
+    for (const change of committed) this.emit(change);
+    return { changed: committed.length };
   }
 
   /** Soft delete: sets deleted_at, bumps the version and appends a `delete` outbox row. */
@@ -189,10 +227,11 @@ export class DatabaseSyncService {
   }
 
   private announce(result: WriteResult): void {
-    if (!result.syncLogId) return;
-    for (const listener of this.committedListeners) {
-      listener({ customerId: result.customer.id, version: result.customer.version, syncLogId: result.syncLogId });
-    }
+    if (result.syncLogId) this.emit({ customerId: result.customer.id, version: result.customer.version, syncLogId: result.syncLogId });
+  }
+
+  private emit(change: CommittedChange): void {
+    for (const listener of this.committedListeners) listener(change);
   }
 }
 
@@ -259,8 +298,7 @@ function toInput(a: CustomerAggregate): CustomerInput {
   };
 }
 
-function mergePatch(before: CustomerAggregate, patch: CustomerPatch): CustomerInput {
-  const current = toInput(before);
+function mergePatch(current: CustomerInput, patch: CustomerPatch): CustomerInput {
   const merged: CustomerInput = { ...current };
   for (const [key, value] of Object.entries(patch) as [keyof CustomerPatch, unknown][]) {
     if (value === undefined) continue;

@@ -21,6 +21,17 @@ export async function appendSyncLog(tx: Executor, entry: OutboxEntry): Promise<s
   return row!.id;
 }
 
+/** Several outbox rows (one per entity) in one statement; ids in the order of `entries`. */
+export async function appendSyncLogs(tx: Executor, entries: OutboxEntry[]): Promise<string[]> {
+  if (entries.length === 0) return [];
+  const rows = await tx
+    .insert(syncLogs)
+    .values(entries.map((entry) => ({ ...entry, createdAt: sql`clock_timestamp()` })))
+    .returning({ id: syncLogs.id, entityId: syncLogs.entityId });
+  const byEntity = new Map(rows.map((r) => [r.entityId, r.id]));
+  return entries.map((e) => byEntity.get(e.entityId)!);
+}
+
 export interface ClaimedRow {
   id: string;
   entityId: string;

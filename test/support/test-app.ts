@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { parseConfig, type Config } from '../../src/config.js';
 import { createFirestore, type FirestoreHandle } from '../../src/firestore/firestore.client.js';
 import { createApplication } from '../../src/service.js';
+import { PostgresWarehouse } from '../../src/warehouse/postgres-warehouse.js';
 import type { Role } from '../../src/auth/tokens.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -26,7 +27,9 @@ export async function createTestApp(
   const database = await createTestDatabase();
   const firestore = opts.firestore ?? (await createFirestore({ kind: 'embedded', port: 0, projectId: 'demo-test' }));
   const logger = pino({ level: 'silent' });
-  const application = createApplication({ config, logger, database: database.handle, firestore, redis: opts.redis });
+  const warehouse = new PostgresWarehouse(database.handle.db, config.warehouse.kind === 'postgres' ? config.warehouse.schema : 'warehouse');
+  await warehouse.ensureSchema();
+  const application = createApplication({ config, logger, database: database.handle, firestore, redis: opts.redis, warehouse });
   const tokenFor = (businessId: string, role: Role = 'admin') =>
     application.tokens.sign({ subject: `test-${role}`, role, businessId });
   return {

@@ -6,3 +6,4 @@ export * from './customer-history.js';
 export * from './sync-logs.js';
 export * from './relations.js';
 export * from './reconcile-runs.js';
+export * from './ingest.js';
