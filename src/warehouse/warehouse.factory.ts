@@ -13,6 +13,8 @@ export function createWarehouse(config: Config['warehouse'], database: DatabaseH
     projectId: config.projectId,
     location: config.location,
     ...(config.apiEndpoint ? { apiEndpoint: config.apiEndpoint } : {}),
+    // The adapter retries failed rows itself with deterministic insertIds; client retries would nest.
+    retryOptions: { autoRetry: false },
   });
   return new BigQueryWarehouse({ bigquery, datasetId: config.dataset, location: config.location });
 }
