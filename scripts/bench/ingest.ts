@@ -32,8 +32,11 @@ const { values: args } = parseArgs({
 });
 const PAYMENTS = positiveInt(args.payments, '--payments');
 const SALES = positiveInt(args.sales, '--sales');
-const PEOPLE = args.customers ? positiveInt(args.customers, '--customers') : Math.max(200, Math.round((PAYMENTS + SALES) / 30));
+// The simulator generates at most 2,000 people; 150,000 transactions over them is ~75 each in two years.
+const PEOPLE = args.customers ? positiveInt(args.customers, '--customers') : Math.min(2000, Math.max(200, Math.round((PAYMENTS + SALES) / 30)));
 const DAYS = 730;
+// A backfill, as `npm run ingest -- square --since …` runs it: everything the simulator holds.
+const BACKFILL_FROM = new Date('2000-01-01T00:00:00Z');
 // The simulator spreads `transactionsPerDay` over each Square location and each Lightspeed shop.
 const SQUARE_LOCATIONS = 2;
 const perDay = PAYMENTS / DAYS / SQUARE_LOCATIONS;
@@ -107,7 +110,7 @@ try {
     [lightspeed.id, 'lightspeed sales', 'sales'],
   ] as const) {
     const t0 = performance.now();
-    const outcome = await ingest.runConnection(connectionId, { trigger: 'cli', streams: [stream], onProgress: onProgress(stream) });
+    const outcome = await ingest.runConnection(connectionId, { trigger: 'cli', streams: [stream], since: BACKFILL_FROM, onProgress: onProgress(stream) });
     if (outcome.skipped || outcome.run.status !== 'succeeded') throw new Error(`${stage} failed: ${outcome.skipped ? 'skipped' : outcome.run.error}`);
     const seconds = (performance.now() - t0) / 1000;
     stages.push({ stage, rows: outcome.run.rows, seconds: round(seconds, 2), rowsPerS: Math.round(outcome.run.rows / seconds) });

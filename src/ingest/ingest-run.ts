@@ -156,13 +156,15 @@ export class IngestRun {
     const transactions = page.transactions ?? [];
     if (transactions.length > 0) rows.purchases = [...(rows.purchases ?? []), ...transactions.map((t) => this.purchaseRow(t))];
 
-    for (const [table, tableRows] of Object.entries(rows) as [WarehouseTableName, WarehouseRow[]][]) {
-      if (tableRows.length === 0) continue;
-      const result = await this.deps.warehouse.upsert(table, tableRows);
+    // Tables are independent of one another: their upserts run side by side.
+    const tables = (Object.entries(rows) as [WarehouseTableName, WarehouseRow[]][]).filter(([, tableRows]) => tableRows.length > 0);
+    const results = await Promise.all(tables.map(([table, tableRows]) => this.deps.warehouse.upsert(table, tableRows)));
+    results.forEach((result, i) => {
+      const table = tables[i]![0];
       for (const rejected of result.rejected) {
         quarantined.push({ stream: page.stream, recordId: `${table}:${rejected.key}`, reason: `warehouse refused the row: ${rejected.reason}`, payload: rejected.row });
       }
-    }
+    });
 
     const named = transactions.filter((t) => t.sourceCustomerId !== null);
     const linked = named.filter((t) => t.customerId !== null).length;

@@ -36,29 +36,54 @@ export function boundOf<T>(spec: KeysetSpec<T>, item: T): KeysetBound {
   return { k: spec.key(item), id: spec.id(item) };
 }
 
-function sorted<T>(items: T[], spec: KeysetSpec<T>): Array<{ item: T; bound: KeysetBound }> {
-  const sign = spec.descending ? -1 : 1;
-  return items.map((item) => ({ item, bound: boundOf(spec, item) })).sort((a, b) => sign * compare(a.bound, b.bound));
+/**
+ * The `limit` records nearest to a boundary on one side of it, in order: one pass that keeps
+ * a small buffer of candidates, trimmed whenever it grows to a few pages, and skips at once any
+ * record beyond the worst kept candidate. A page costs O(n) instead of a sort of every record,
+ * so paging through a large dataset stays fast.
+ */
+function nearest<T>(
+  items: T[],
+  spec: KeysetSpec<T>,
+  limit: number,
+  include: (bound: KeysetBound) => boolean,
+  order: (a: KeysetBound, b: KeysetBound) => number,
+): { rows: T[]; matched: number } {
+  let candidates: Array<{ item: T; bound: KeysetBound }> = [];
+  let cutoff: KeysetBound | undefined;
+  let matched = 0;
+  const trim = () => {
+    candidates.sort((a, b) => order(a.bound, b.bound));
+    candidates = candidates.slice(0, limit);
+    cutoff = candidates.length === limit ? candidates[limit - 1]!.bound : undefined;
+  };
+  const probe: KeysetBound = { k: 0, id: 0 };
+  for (const item of items) {
+    probe.k = spec.key(item);
+    probe.id = spec.id(item);
+    if (!include(probe)) continue;
+    matched++;
+    if (cutoff && order(probe, cutoff) > 0) continue;
+    candidates.push({ item, bound: { k: probe.k, id: probe.id } });
+    if (candidates.length >= Math.max(4 * limit, 64)) trim();
+  }
+  trim();
+  return { rows: candidates.map((c) => c.item), matched };
 }
 
 /** The first `limit` records after `after` (from the start when absent). */
 export function pageAfter<T>(items: T[], spec: KeysetSpec<T>, limit: number, after?: KeysetBound): KeysetPage<T> {
   const sign = spec.descending ? -1 : 1;
-  const all = sorted(items, spec);
-  const start = after ? all.findIndex((e) => sign * compare(e.bound, after) > 0) : 0;
-  const from = start === -1 ? all.length : start;
-  const rows = all.slice(from, from + limit).map((e) => e.item);
-  return { rows, hasAfter: from + limit < all.length, hasBefore: from > 0 };
+  const { rows, matched } = nearest(items, spec, limit, (b) => !after || sign * compare(b, after) > 0, (a, b) => sign * compare(a, b));
+  return { rows, hasAfter: matched > limit, hasBefore: matched < items.length };
 }
 
 /** The last `limit` records before `before`. */
 export function pageBefore<T>(items: T[], spec: KeysetSpec<T>, limit: number, before: KeysetBound): KeysetPage<T> {
   const sign = spec.descending ? -1 : 1;
-  const all = sorted(items, spec);
-  let end = all.findIndex((e) => sign * compare(e.bound, before) >= 0);
-  if (end === -1) end = all.length;
-  const from = Math.max(0, end - limit);
-  return { rows: all.slice(from, end).map((e) => e.item), hasAfter: end < all.length, hasBefore: from > 0 };
+  // Nearest to the boundary first, then back into page order.
+  const { rows, matched } = nearest(items, spec, limit, (b) => sign * compare(b, before) < 0, (a, b) => -sign * compare(a, b));
+  return { rows: rows.reverse(), hasAfter: matched < items.length, hasBefore: matched > limit };
 }
 
 /** Opaque cursor text: base64url JSON. Returns undefined for anything that does not decode. */

@@ -9,12 +9,18 @@ interface Revision<T> {
 
 export class VersionedTable<T> {
   private readonly rows = new Map<string, Array<Revision<T>>>();
+  /** The latest time any revision becomes visible; after it, the visible list is the latest list. */
+  private settledAt = Number.NEGATIVE_INFINITY;
+  /** listVisible's answer, valid until the next put once every revision is visible. */
+  private visibleCache: T[] | undefined;
 
   constructor(private readonly keyOf: (value: T) => string) {}
 
   /** Appends a revision; revisions of one key must be put in time order. */
   put(value: T, visibleAt = Number.NEGATIVE_INFINITY): void {
     const key = this.keyOf(value);
+    this.settledAt = Math.max(this.settledAt, visibleAt);
+    this.visibleCache = undefined;
     const revisions = this.rows.get(key);
     if (revisions) revisions.push({ visibleAt, value });
     else this.rows.set(key, [{ visibleAt, value }]);
@@ -37,7 +43,10 @@ export class VersionedTable<T> {
     return undefined;
   }
 
+  /** Every key's visible revision. Callers must not change the array. */
   listVisible(now: number): T[] {
+    // Paging calls this per page: once everything is visible, one list serves until the next put.
+    if (now >= this.settledAt) return (this.visibleCache ??= this.listLatest());
     const out: T[] = [];
     for (const key of this.rows.keys()) {
       const value = this.visible(key, now);

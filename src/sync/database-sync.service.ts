@@ -24,7 +24,18 @@ import {
 import { aggregateProblems, customerInput, customerPatch, type CustomerInput, type CustomerPatch } from '../customers/customers.schema.js';
 import { aggregateHash, changedFieldNames } from './aggregate-diff.js';
 import { clearPendingMetrics, recomputeTransactionMetrics } from '../customers/transaction-metrics.repository.js';
+import { fillContactsAndBump, insertGuestCustomers, insertSourceLinks, type ContactFields } from '../customers/source-links.repository.js';
 import { appendSyncLog, appendSyncLogs } from './sync-logs.repository.js';
+
+/** One customer's part of a linkSources batch. */
+export interface LinkPlan {
+  /** An existing customer of the business, or a fresh id for a new guest profile. */
+  customerId: string;
+  create: boolean;
+  /** For a new profile its values; for an existing one, values for the fields it lacks. */
+  fields: ContactFields;
+  sources: { source: string; externalId: string }[];
+}
 
 export interface WriteContext {
   businessId: string;
@@ -95,6 +106,40 @@ export class DatabaseSyncService {
       }
       return next;
     });
+  }
+
+  /**
+   * Links external identities in one transaction: plans with `create` become new guest
+   * profiles (with the given ids) of the business, the others get their missing contact fields
+   * filled (never overwritten) and the sources added. One version bump and one outbox row per
+   * customer. The caller validated every value (email, E.164 phone, names).
+   */
+  async linkSources(businessId: string, plans: LinkPlan[]): Promise<void> {
+    const committed = await this.inTransaction(async (tx) => {
+      const creates = plans.filter((p) => p.create);
+      const attaches = plans.filter((p) => !p.create);
+      const before = await loadAggregates(tx, attaches.map((p) => p.customerId), 0);
+      await insertGuestCustomers(tx, businessId, creates.map((p) => ({ id: p.customerId, ...p.fields })));
+      const versions = await fillContactsAndBump(tx, attaches.map((p) => ({ id: p.customerId, ...p.fields })));
+      const missing = attaches.find((p) => !versions.has(p.customerId));
+      if (missing) throw new AppError('NOT_FOUND', `Customer ${missing.customerId} not found`);
+      await insertSourceLinks(tx, plans.flatMap((p) => p.sources.map((s) => ({ customerId: p.customerId, ...s }))));
+      const after = await loadAggregates(tx, plans.map((p) => p.customerId), 0);
+      const entries = plans.map((p) => {
+        const aggregate = after.get(p.customerId)!;
+        return {
+          entityType: 'customer' as const,
+          entityId: p.customerId,
+          operation: p.create ? ('create' as const) : ('update' as const),
+          entityVersion: aggregate.version,
+          contentHash: aggregateHash(aggregate),
+          changedFields: changedFieldNames(before.get(p.customerId), aggregate),
+        };
+      });
+      const ids = await appendSyncLogs(tx, entries);
+      return entries.map((e, i) => ({ customerId: e.entityId, version: e.entityVersion, syncLogId: ids[i]! }));
+    });
+    for (const change of committed) this.emit(change);
   }
 
   /**

@@ -7,6 +7,7 @@ import type { SourceCustomer } from '../identity-linker.js';
 import { progressBetween, type IngestRun, type NormalizedTransaction } from '../ingest-run.js';
 import type { Checkpoint, PosConnection } from '../ingest.repository.js';
 import type { SourceIngester, SourceRunContext } from '../ingest.service.js';
+import { prefetch } from '../prefetch.js';
 import type { PosPage } from '../http/pos-http.js';
 import { retryOptions } from '../square/square.ingester.js';
 import { LightspeedApiKeyAuth, LightspeedOAuth, type CredentialStore } from './lightspeed.auth.js';
@@ -94,7 +95,7 @@ class LightspeedStreams {
       sort: 'timeStamp',
       ...(start ? { filters: [{ field: 'timeStamp', op: '>=', value: start }] } : {}),
     });
-    for await (const page of pages) {
+    for await (const page of prefetch(pages)) {
       const valid: LightspeedRecordTypes[K][] = [];
       const quarantined: Quarantined[] = [];
       page.records.forEach((raw, i) => {

@@ -9,6 +9,7 @@ import type { SourceCustomer } from '../identity-linker.js';
 import { progressBetween, type IngestRun, type NormalizedTransaction } from '../ingest-run.js';
 import type { Checkpoint, PosConnection } from '../ingest.repository.js';
 import type { SourceIngester, SourceRunContext } from '../ingest.service.js';
+import { prefetch } from '../prefetch.js';
 import type { PosPage } from '../http/pos-http.js';
 import type { ParseResult } from '../http/parse-result.js';
 import { SquareClient } from './square.client.js';
@@ -60,13 +61,19 @@ export function retryOptions(ctx: SourceRunContext) {
   };
 }
 
+const currencyDigits = new Map<string, number>();
+
 /** Minor units → major units for the currency (USD cents → dollars, JPY as is). */
 export function toMajorUnits(amount: number, currency: string): number {
-  let digits = 2;
-  try {
-    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  } catch {
-    // An unknown currency code keeps two decimals.
+  let digits = currencyDigits.get(currency);
+  if (digits === undefined) {
+    try {
+      digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    } catch {
+      // An unknown currency code keeps two decimals.
+      digits = 2;
+    }
+    currencyDigits.set(currency, digits);
   }
   return Math.round(amount) / 10 ** digits;
 }
@@ -127,7 +134,7 @@ class SquareStreams {
     const from = this.updatedFrom(checkpoint);
     let newest: string | undefined;
     // Square cannot sort customers by updated_at, so the checkpoint moves after the last page only.
-    for await (const page of this.client.customersSearch(from ? { updatedAtStart: from } : {})) {
+    for await (const page of prefetch(this.client.customersSearch(from ? { updatedAtStart: from } : {}))) {
       const { valid, quarantined } = this.parse('customer', page);
       const profiles = await this.run.linkCustomers(valid.map((c) => this.sourceCustomer(c)));
       for (const c of valid) if (!newest || c.updatedAt > newest) newest = c.updatedAt;
@@ -163,7 +170,7 @@ class SquareStreams {
     const from = this.updatedFrom(checkpoint);
     const pages = from ? this.client.catalogSearch({ beginTime: from }) : this.client.catalogList();
     let newest: string | undefined;
-    for await (const page of pages) {
+    for await (const page of prefetch(pages)) {
       const { valid, quarantined } = this.parse('catalog', page);
       const objects = valid.flatMap<SquareCatalogObject>((o) => (o.type === 'ITEM' ? [o, ...o.variations] : [o]));
       for (const o of objects) {
@@ -229,7 +236,7 @@ class SquareStreams {
     const state = { ...checkpoint?.state, createdFloor: floor.toISOString() };
     let current = checkpoint;
     const pages = this.client.payments({ locationId, beginTime: floor, updatedAtBeginTime: from, sortField: 'UPDATED_AT', sortOrder: 'ASC' });
-    for await (const page of pages) {
+    for await (const page of prefetch(pages)) {
       const { valid, quarantined } = this.parse('payment', page);
       const referenced = valid.flatMap((p) => (p.customerId ? [this.run.externalId(p.customerId)] : []));
       const profiles = await this.run.linkCustomers([], referenced, (ids) => this.fetchCustomers(ids));
@@ -311,7 +318,7 @@ class SquareStreams {
     const from = this.updatedFrom(checkpoint) ?? floor;
     const state = { ...checkpoint?.state, createdFloor: floor.toISOString() };
     let current = checkpoint;
-    for await (const page of this.client.refunds({ beginTime: floor, updatedAtBeginTime: from, sortField: 'UPDATED_AT', sortOrder: 'ASC' })) {
+    for await (const page of prefetch(this.client.refunds({ beginTime: floor, updatedAtBeginTime: from, sortField: 'UPDATED_AT', sortOrder: 'ASC' }))) {
       const { valid, quarantined } = this.parse('refund', page);
       const owners = await this.run.ownersOf(valid.map((r) => r.paymentId));
       const newest = valid.reduce<string | undefined>((max, r) => (!max || r.updatedAt > max ? r.updatedAt : max), undefined);
