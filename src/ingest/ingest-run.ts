@@ -84,15 +84,25 @@ export interface IngestRunDeps {
   onRows?: (provider: PosProvider, stream: string, rows: number) => void;
 }
 
-/** Customers whose metrics wait in the queue before a flush mid-run (the end of a run always flushes). */
-const METRICS_FLUSH_THRESHOLD = 2000;
+/**
+ * During a long run, metrics are brought up to date at most this often (the end of a run always
+ * does it). Each flush recomputes every queued customer from all their transactions, so in a
+ * backfill, where nearly every customer is queued again within seconds, flushing per page batch
+ * would redo the same work over and over.
+ */
+const METRICS_FLUSH_INTERVAL_MS = 60_000;
+/** Pages fetched and linked but not yet written, at most: bounds memory and the work a crash repeats. */
+const MAX_BUFFERED_PAGES = 10;
 const METRICS_BATCH = 500;
 
 export class IngestRun {
   readonly counts: RunCounts = { pages: 0, rows: 0, quarantined: 0, linked: 0, unlinked: 0, profilesCreated: 0, streams: {} };
   private readonly startedAt = Date.now();
   private readonly streamStarted = new Map<string, number>();
-  private queuedSinceFlush = 0;
+  private lastFlushAt = Date.now();
+  private readonly buffered: PageCommit[] = [];
+  private writer: Promise<void> | undefined;
+  private writeFailure: unknown;
 
   constructor(
     private readonly deps: IngestRunDeps,
@@ -146,38 +156,78 @@ export class IngestRun {
   }
 
   /** The profile and source customer of transactions already ingested, by transaction id. */
-  ownersOf(transactionIds: string[]) {
+  async ownersOf(transactionIds: string[]) {
+    await this.drain();
     return customersOfTransactions(this.deps.db, this.businessId, this.provider, transactionIds);
   }
 
+  /**
+   * Hands a page to the writer and returns at once while fewer than MAX_BUFFERED_PAGES wait, so
+   * the stream fetches and links the next pages while earlier ones are written. The writer takes
+   * every waiting page as one batch (one statement per table, one transaction), in order, so
+   * checkpoints only move forward. After a failed write no later page is written: the next call
+   * (or drain) rethrows, and the run resumes from the last stored checkpoint.
+   */
   async commitPage(page: PageCommit): Promise<void> {
-    const quarantined: QuarantineRow[] = (page.quarantined ?? []).map((q) => ({ ...q, stream: page.stream }));
-    const rows: Partial<Record<WarehouseTableName, WarehouseRow[]>> = { ...page.rows };
-    const transactions = page.transactions ?? [];
-    if (transactions.length > 0) rows.purchases = [...(rows.purchases ?? []), ...transactions.map((t) => this.purchaseRow(t))];
+    if (this.writeFailure !== undefined) throw this.writeFailure;
+    this.buffered.push(page);
+    if (!this.writer) this.writer = this.writeBuffered();
+    if (this.buffered.length >= MAX_BUFFERED_PAGES) await this.drain();
+  }
+
+  /** Waits until every page handed over is stored (rethrows a failed write). */
+  async drain(): Promise<void> {
+    await this.writer;
+    if (this.writeFailure !== undefined) throw this.writeFailure;
+  }
+
+  private async writeBuffered(): Promise<void> {
+    try {
+      while (this.buffered.length > 0) await this.writePages(this.buffered.splice(0));
+    } catch (err) {
+      this.writeFailure = err;
+    } finally {
+      this.writer = undefined;
+    }
+  }
+
+  private async writePages(pages: PageCommit[]): Promise<void> {
+    const quarantined: QuarantineRow[] = [];
+    const rows = new Map<WarehouseTableName, WarehouseRow[]>();
+    const transactions: NormalizedTransaction[] = [];
+    const checkpoints = new Map<string, Checkpoint>();
+    for (const page of pages) {
+      const pageTransactions = page.transactions ?? [];
+      for (const [table, tableRows] of Object.entries(page.rows ?? {}) as [WarehouseTableName, WarehouseRow[]][]) {
+        rows.set(table, [...(rows.get(table) ?? []), ...tableRows]);
+      }
+      if (pageTransactions.length > 0) rows.set('purchases', [...(rows.get('purchases') ?? []), ...pageTransactions.map((t) => this.purchaseRow(t))]);
+      transactions.push(...pageTransactions);
+      quarantined.push(...(page.quarantined ?? []).map((q) => ({ ...q, stream: page.stream })));
+      if (page.checkpoint) checkpoints.set(page.checkpoint.key, page.checkpoint.value);
+      const named = pageTransactions.filter((t) => t.sourceCustomerId !== null);
+      this.count(page, (page.quarantined ?? []).length, named.filter((t) => t.customerId !== null).length, pageTransactions.length - named.length);
+    }
 
     // Tables are independent of one another: their upserts run side by side.
-    const tables = (Object.entries(rows) as [WarehouseTableName, WarehouseRow[]][]).filter(([, tableRows]) => tableRows.length > 0);
+    const tables = [...rows.entries()].filter(([, tableRows]) => tableRows.length > 0);
     const results = await Promise.all(tables.map(([table, tableRows]) => this.deps.warehouse.upsert(table, tableRows)));
     results.forEach((result, i) => {
       const table = tables[i]![0];
       for (const rejected of result.rejected) {
-        quarantined.push({ stream: page.stream, recordId: `${table}:${rejected.key}`, reason: `warehouse refused the row: ${rejected.reason}`, payload: rejected.row });
+        quarantined.push({ stream: pages[0]!.stream, recordId: `${table}:${rejected.key}`, reason: `warehouse refused the row: ${rejected.reason}`, payload: rejected.row });
+        this.counts.quarantined++;
       }
     });
 
-    const named = transactions.filter((t) => t.sourceCustomerId !== null);
-    const linked = named.filter((t) => t.customerId !== null).length;
-    this.count(page, quarantined.length, linked, transactions.length - named.length);
     await this.deps.db.transaction(async (tx) => {
       await upsertTransactions(tx, transactions.map((t) => this.transactionRow(t)));
       await insertQuarantine(tx, this.connection, this.runId, quarantined);
-      if (page.checkpoint) await saveCheckpoint(tx, this.connection.id, page.checkpoint.key, page.checkpoint.value);
+      for (const [key, value] of checkpoints) await saveCheckpoint(tx, this.connection.id, key, value);
       await saveRunCounts(tx, this.runId, this.counts);
     });
-    this.queuedSinceFlush += linked;
-    this.deps.onRows?.(this.provider, page.stream, page.records);
-    if (this.queuedSinceFlush >= METRICS_FLUSH_THRESHOLD) await this.flushMetrics();
+    for (const page of pages) this.deps.onRows?.(this.provider, page.stream, page.records);
+    if (Date.now() - this.lastFlushAt >= METRICS_FLUSH_INTERVAL_MS) await this.refreshQueuedMetrics();
   }
 
   /** Reports progress for a stream: pages and rows so far, and how far along when the stream knows. */
@@ -198,13 +248,18 @@ export class IngestRun {
 
   /** Recomputes the metrics of every queued customer (this run's and any a crashed run left). */
   async flushMetrics(): Promise<number> {
+    await this.drain();
+    return this.refreshQueuedMetrics();
+  }
+
+  private async refreshQueuedMetrics(): Promise<number> {
     let changed = 0;
     for (;;) {
       const ids = await pendingMetricCustomers(this.deps.db, METRICS_BATCH);
       if (ids.length === 0) break;
       changed += (await this.deps.sync.refreshTransactionMetrics(ids)).changed;
     }
-    this.queuedSinceFlush = 0;
+    this.lastFlushAt = Date.now();
     return changed;
   }
 

@@ -213,8 +213,11 @@ export class IngestService {
         config: this.deps.config,
         logger,
       });
+      await run.drain();
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
+      // A page still being written when a stream failed finishes (or fails) before the run record closes.
+      await run.drain().catch(() => undefined);
     }
     try {
       await run.flushMetrics();

@@ -36,54 +36,64 @@ export function boundOf<T>(spec: KeysetSpec<T>, item: T): KeysetBound {
   return { k: spec.key(item), id: spec.id(item) };
 }
 
+/** Records in page order with their bounds, ready to be paged by binary search. */
+export type SortedView<T> = ReadonlyArray<{ item: T; bound: KeysetBound }>;
+
+export function sortView<T>(items: T[], spec: KeysetSpec<T>): SortedView<T> {
+  const sign = spec.descending ? -1 : 1;
+  return items.map((item) => ({ item, bound: boundOf(spec, item) })).sort((a, b) => sign * compare(a.bound, b.bound));
+}
+
+const views = new WeakMap<object, Map<string, SortedView<unknown>>>();
+const VIEWS_PER_SOURCE = 16;
+
 /**
- * The `limit` records nearest to a boundary on one side of it, in order: one pass that keeps
- * a small buffer of candidates, trimmed whenever it grows to a few pages, and skips at once any
- * record beyond the worst kept candidate. A page costs O(n) instead of a sort of every record,
- * so paging through a large dataset stays fast.
+ * The records of `source` that match, in page order, remembered per source array and query.
+ * The simulator's tables hand out the same array until they change, so paging through a large
+ * dataset sorts it once per query, not once per page.
  */
-function nearest<T>(
-  items: T[],
-  spec: KeysetSpec<T>,
-  limit: number,
-  include: (bound: KeysetBound) => boolean,
-  order: (a: KeysetBound, b: KeysetBound) => number,
-): { rows: T[]; matched: number } {
-  let candidates: Array<{ item: T; bound: KeysetBound }> = [];
-  let cutoff: KeysetBound | undefined;
-  let matched = 0;
-  const trim = () => {
-    candidates.sort((a, b) => order(a.bound, b.bound));
-    candidates = candidates.slice(0, limit);
-    cutoff = candidates.length === limit ? candidates[limit - 1]!.bound : undefined;
-  };
-  const probe: KeysetBound = { k: 0, id: 0 };
-  for (const item of items) {
-    probe.k = spec.key(item);
-    probe.id = spec.id(item);
-    if (!include(probe)) continue;
-    matched++;
-    if (cutoff && order(probe, cutoff) > 0) continue;
-    candidates.push({ item, bound: { k: probe.k, id: probe.id } });
-    if (candidates.length >= Math.max(4 * limit, 64)) trim();
+export function cachedView<T>(source: T[], queryKey: string, matches: (item: T) => boolean, spec: KeysetSpec<T>): SortedView<T> {
+  let bySource = views.get(source);
+  if (!bySource) views.set(source, (bySource = new Map()));
+  let view = bySource.get(queryKey) as SortedView<T> | undefined;
+  if (!view) {
+    view = sortView(source.filter(matches), spec);
+    if (bySource.size >= VIEWS_PER_SOURCE) bySource.delete(bySource.keys().next().value!);
+    bySource.set(queryKey, view as SortedView<unknown>);
   }
-  trim();
-  return { rows: candidates.map((c) => c.item), matched };
+  return view;
+}
+
+/** Index of the first entry for which `beyond` holds (entries are ordered, so it holds from there on). */
+function firstWhere<T>(view: SortedView<T>, beyond: (bound: KeysetBound) => boolean): number {
+  let lo = 0;
+  let hi = view.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (beyond(view[mid]!.bound)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** The first `limit` records after `after` (from the start when absent). */
+export function pageAfterView<T>(view: SortedView<T>, spec: KeysetSpec<T>, limit: number, after?: KeysetBound): KeysetPage<T> {
+  const sign = spec.descending ? -1 : 1;
+  const from = after ? firstWhere(view, (b) => sign * compare(b, after) > 0) : 0;
+  return { rows: view.slice(from, from + limit).map((e) => e.item), hasAfter: from + limit < view.length, hasBefore: from > 0 };
+}
+
+/** The last `limit` records before `before`. */
+export function pageBeforeView<T>(view: SortedView<T>, spec: KeysetSpec<T>, limit: number, before: KeysetBound): KeysetPage<T> {
+  const sign = spec.descending ? -1 : 1;
+  const end = firstWhere(view, (b) => sign * compare(b, before) >= 0);
+  const from = Math.max(0, end - limit);
+  return { rows: view.slice(from, end).map((e) => e.item), hasAfter: end < view.length, hasBefore: from > 0 };
 }
 
 /** The first `limit` records after `after` (from the start when absent). */
 export function pageAfter<T>(items: T[], spec: KeysetSpec<T>, limit: number, after?: KeysetBound): KeysetPage<T> {
-  const sign = spec.descending ? -1 : 1;
-  const { rows, matched } = nearest(items, spec, limit, (b) => !after || sign * compare(b, after) > 0, (a, b) => sign * compare(a, b));
-  return { rows, hasAfter: matched > limit, hasBefore: matched < items.length };
-}
-
-/** The last `limit` records before `before`. */
-export function pageBefore<T>(items: T[], spec: KeysetSpec<T>, limit: number, before: KeysetBound): KeysetPage<T> {
-  const sign = spec.descending ? -1 : 1;
-  // Nearest to the boundary first, then back into page order.
-  const { rows, matched } = nearest(items, spec, limit, (b) => sign * compare(b, before) < 0, (a, b) => -sign * compare(a, b));
-  return { rows: rows.reverse(), hasAfter: matched < items.length, hasBefore: matched > limit };
+  return pageAfterView(sortView(items, spec), spec, limit, after);
 }
 
 /** Opaque cursor text: base64url JSON. Returns undefined for anything that does not decode. */

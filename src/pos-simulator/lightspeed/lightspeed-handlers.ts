@@ -4,7 +4,7 @@
 // "" when there is no such page. Reads see only what is visible now (eventual consistency).
 import type { LightspeedCustomerRecord, LightspeedItemRecord, LightspeedSaleRecord, LightspeedShopRecord } from '../data/sim-model.js';
 import type { FaultInjector } from '../faults.js';
-import { boundOf, pageAfter, pageBefore, type KeysetSpec } from '../keyset-page.js';
+import { boundOf, cachedView, pageAfterView, pageBeforeView, type KeysetSpec } from '../keyset-page.js';
 import type { SimClock } from '../sim-clock.js';
 import { boundToken, parseListQuery, type FieldTable } from './lightspeed-query.js';
 import type { LightspeedStore } from './lightspeed-store.js';
@@ -130,8 +130,10 @@ export function listEntity<T>(def: EntityDef<T>, ctx: LightspeedHandlerContext, 
     id: (r) => def.id(r),
     descending: query.descending,
   };
-  const matching = all.filter((r) => query.filters.every((f) => f(r)));
-  const page = query.before ? pageBefore(matching, spec, query.limit, query.before) : pageAfter(matching, spec, query.limit, query.after);
+  // The query without its page position and size names the ordered set being paged.
+  const shape = [...requestUrl.searchParams].filter(([k]) => k !== 'after' && k !== 'before' && k !== 'limit').sort();
+  const view = cachedView(all, `${def.entity}:${JSON.stringify(shape)}`, (r) => query.filters.every((f) => f(r)), spec);
+  const page = query.before ? pageBeforeView(view, spec, query.limit, query.before) : pageAfterView(view, spec, query.limit, query.after);
   const link = (param: 'after' | 'before', record: T | undefined) => {
     if (!record) return '';
     const url = new URL(requestUrl);

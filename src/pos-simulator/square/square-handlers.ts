@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { SquareCatalogRecord, SquareCustomerRecord, SquarePaymentRecord, SquareRefundRecord } from '../data/sim-model.js';
 import { DAY } from '../data/time-units.js';
 import type { FaultInjector } from '../faults.js';
-import { boundOf, pageAfter, type KeysetSpec } from '../keyset-page.js';
+import { boundOf, cachedView, pageAfter, pageAfterView, type KeysetSpec } from '../keyset-page.js';
 import type { SimClock } from '../sim-clock.js';
 import { SquareApiError } from './square-errors.js';
 import { makeCursor, parseEnum, parseLimit, parseSortOrder, parseTime, queryParam, readCursor } from './square-params.js';
@@ -117,7 +117,8 @@ function timeOrderedList<T extends SquarePaymentRecord | SquareRefundRecord>(
     id: (r) => r.id,
     descending: q.sortOrder === 'DESC',
   };
-  const page = pageAfter(all().filter((r) => matchesTimeQuery(q, r)), spec, limit, cursor?.b);
+  const view = cachedView(all(), `${resource}:${JSON.stringify(q)}`, (r) => matchesTimeQuery(q, r), spec);
+  const page = pageAfterView(view, spec, limit, cursor?.b);
   const last = page.rows[page.rows.length - 1];
   const next = page.hasAfter && last ? makeCursor(resource, q, boundOf(spec, last)) : undefined;
   return listBody(resource, serve(ctx, resource, page.rows, (r) => r.id, all, toWire), next);

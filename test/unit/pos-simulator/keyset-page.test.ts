@@ -1,7 +1,7 @@
 // The simulator's one-pass keyset paging agrees with a plain sort-and-slice on random data,
 // both directions, with ties on the sort value broken by id.
 import { describe, expect, it } from 'vitest';
-import { pageAfter, pageBefore, type KeysetBound, type KeysetSpec } from '../../../src/pos-simulator/keyset-page.js';
+import { cachedView, pageAfter, pageBeforeView, sortView, type KeysetBound, type KeysetSpec } from '../../../src/pos-simulator/keyset-page.js';
 
 interface Row {
   id: string;
@@ -39,11 +39,23 @@ describe('keyset paging', () => {
       if (expected.length > 0) {
         const at = Math.floor(random() * expected.length);
         const pivot = expected[at]!;
-        const page = pageBefore(rows, spec, limit, { k: pivot.t, id: pivot.id });
+        const page = pageBeforeView(sortView(rows, spec), spec, limit, { k: pivot.t, id: pivot.id });
         expect(page.rows).toEqual(expected.slice(Math.max(0, at - limit), at));
         expect(page.hasBefore).toBe(at > limit);
         expect(page.hasAfter).toBe(true);
       }
     }
+  });
+
+  it('reuses a view per source array and query, and builds a new one for a new array', () => {
+    const rows: Row[] = [{ id: 'b', t: 2 }, { id: 'a', t: 1 }, { id: 'c', t: 3 }];
+    const spec: KeysetSpec<Row> = { key: (r) => r.t, id: (r) => r.id, descending: false };
+    const odd = (r: Row) => r.t % 2 === 1;
+    const first = cachedView(rows, 'odd', odd, spec);
+    expect(first.map((e) => e.item.id)).toEqual(['a', 'c']);
+    expect(cachedView(rows, 'odd', odd, spec)).toBe(first);
+    expect(cachedView(rows, 'all', () => true, spec).map((e) => e.item.id)).toEqual(['a', 'b', 'c']);
+    const changed = [...rows, { id: 'd', t: 5 }];
+    expect(cachedView(changed, 'odd', odd, spec).map((e) => e.item.id)).toEqual(['a', 'c', 'd']);
   });
 });
