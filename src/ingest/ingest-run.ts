@@ -102,7 +102,7 @@ export class IngestRun {
   private lastFlushAt = Date.now();
   private readonly buffered: PageCommit[] = [];
   private writer: Promise<void> | undefined;
-  private writeFailure: unknown;
+  private writeFailure: Error | undefined;
 
   constructor(
     private readonly deps: IngestRunDeps,
@@ -185,7 +185,7 @@ export class IngestRun {
     try {
       while (this.buffered.length > 0) await this.writePages(this.buffered.splice(0));
     } catch (err) {
-      this.writeFailure = err;
+      this.writeFailure = err instanceof Error ? err : new Error(String(err));
     } finally {
       this.writer = undefined;
     }

@@ -54,12 +54,12 @@ const VIEWS_PER_SOURCE = 16;
  */
 export function cachedView<T>(source: T[], queryKey: string, matches: (item: T) => boolean, spec: KeysetSpec<T>): SortedView<T> {
   let bySource = views.get(source);
-  if (!bySource) views.set(source, (bySource = new Map()));
+  if (!bySource) views.set(source, (bySource = new Map<string, SortedView<unknown>>()));
   let view = bySource.get(queryKey) as SortedView<T> | undefined;
   if (!view) {
     view = sortView(source.filter(matches), spec);
     if (bySource.size >= VIEWS_PER_SOURCE) bySource.delete(bySource.keys().next().value!);
-    bySource.set(queryKey, view as SortedView<unknown>);
+    bySource.set(queryKey, view);
   }
   return view;
 }
