@@ -82,12 +82,11 @@ export async function startService(config: Config, logger: Logger, mode: Service
       const report = await application.reconciler.run({ fix: true, trigger: 'startup' });
       log.info({ enqueued: report.fixed }, 'embedded Firestore re-projected from PostgreSQL');
     }
-    let scheduler: IngestScheduler | undefined;
-    if (mode === 'worker' || config.jobsInProcess) {
-      scheduler = new IngestScheduler(application.ingest, logger.child({ module: 'ingest-scheduler' }));
-      await scheduler.start();
-      closers.unshift(() => scheduler!.stop());
-    }
+    // Runs ingestion on schedules (worker, or the API when JOBS_IN_PROCESS) and on demand; on
+    // close it stops the runs in progress at their next page.
+    const scheduler = new IngestScheduler(application.ingest, logger.child({ module: 'ingest-scheduler' }));
+    closers.unshift(() => scheduler.stop());
+    if (mode === 'worker' || config.jobsInProcess) await scheduler.start();
     if (mode === 'worker') {
       if (config.firestore.kind === 'embedded') {
         log.warn('this worker projects into its own in-memory Firestore; set FIRESTORE_EMULATOR_HOST or Google credentials to share one with the API');
@@ -114,12 +113,14 @@ export async function startService(config: Config, logger: Logger, mode: Service
       demo = { businessId: business.id, token: tokens.sign({ subject: 'demo-admin', role: 'admin', businessId: business.id }) };
       log.info({ businessId: business.id }, 'demo mode: demo business ready; its admin token is printed below');
       const pos = await startDemoPos(application.ingest, business.id);
-      closers.unshift(() => pos.simulator.close());
+      // Runs stop before the simulator they read from goes away.
+      closers.unshift(async () => {
+        await scheduler.stop();
+        await pos.simulator.close();
+      });
       log.warn({ square: pos.simulator.square.url, lightspeed: pos.simulator.lightspeed.url }, 'demo mode: POS simulator on loopback stands in for Square and Lightspeed');
       // The first ingestion starts now rather than at the next quarter hour.
-      for (const id of pos.connectionIds) {
-        void (scheduler ? scheduler.runNow(id, 'startup') : application.ingest.runConnection(id, { trigger: 'startup' }));
-      }
+      for (const id of pos.connectionIds) void scheduler.runNow(id, 'startup');
     }
 
     return {

@@ -82,6 +82,8 @@ export interface IngestRunDeps {
   logger: Logger;
   onProgress?: (event: ProgressEvent) => void;
   onRows?: (provider: PosProvider, stream: string, rows: number) => void;
+  /** True once the service shuts down: the run stops before its next page. */
+  shouldStop?: () => boolean;
 }
 
 /**
@@ -170,6 +172,7 @@ export class IngestRun {
    */
   async commitPage(page: PageCommit): Promise<void> {
     if (this.writeFailure !== undefined) throw this.writeFailure;
+    if (this.deps.shouldStop?.()) throw new Error('stopped: the service is shutting down; the next run resumes from the checkpoint');
     this.buffered.push(page);
     if (!this.writer) this.writer = this.writeBuffered();
     if (this.buffered.length >= MAX_BUFFERED_PAGES) await this.drain();

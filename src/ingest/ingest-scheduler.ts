@@ -25,7 +25,9 @@ export class IngestScheduler {
     this.reloadTimer.unref();
   }
 
+  /** Stops the schedules and the runs in progress (at their next page), and waits for them. */
   async stop(): Promise<void> {
+    this.ingest.stopRuns();
     clearInterval(this.reloadTimer);
     for (const { task } of this.tasks.values()) await task.stop();
     this.tasks.clear();

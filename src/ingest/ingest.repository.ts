@@ -110,6 +110,19 @@ export async function startRun(db: Db, connection: PosConnection, trigger: strin
   return row!.id;
 }
 
+/**
+ * Closes the run records of this connection that a stopped process left `running`. Called with
+ * the connection's lock held, so no live run can be among them.
+ */
+export async function closeInterruptedRuns(db: Db, connectionId: string): Promise<number> {
+  const rows = await db
+    .update(ingestRuns)
+    .set({ status: 'failed', error: 'interrupted: the process stopped before the run finished', finishedAt: sql`clock_timestamp()` })
+    .where(and(eq(ingestRuns.connectionId, connectionId), eq(ingestRuns.status, 'running')))
+    .returning({ id: ingestRuns.id });
+  return rows.length;
+}
+
 export async function saveRunCounts(ex: Executor, runId: string, counts: RunCounts): Promise<void> {
   await ex.update(ingestRuns).set(counts).where(eq(ingestRuns.id, runId));
 }

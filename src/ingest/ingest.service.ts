@@ -16,6 +16,7 @@ import { CredentialSealer, lightspeedCredentials, squareCredentials, type Lights
 import { IdentityLinker } from './identity-linker.js';
 import { IngestRun, type ProgressEvent } from './ingest-run.js';
 import {
+  closeInterruptedRuns,
   finishRun,
   findConnection,
   insertConnection,
@@ -81,6 +82,7 @@ export class IngestService {
   private readonly sealer: CredentialSealer;
   private readonly linker: IdentityLinker;
   private readonly log: Logger;
+  private stopping = false;
 
   constructor(
     private readonly deps: {
@@ -123,6 +125,14 @@ export class IngestService {
     });
   }
 
+  /**
+   * Shutdown: runs in progress stop at their next page (failed, "stopped"); the next run resumes
+   * from the checkpoint. New runs are refused from now on.
+   */
+  stopRuns(): void {
+    this.stopping = true;
+  }
+
   connections(filter: { provider?: PosProvider; businessId?: string; enabledOnly?: boolean } = {}): Promise<PosConnection[]> {
     return listConnections(this.deps.database.db, filter);
   }
@@ -136,6 +146,7 @@ export class IngestService {
   }
 
   async runConnection(connectionId: string, opts: RunOptions): Promise<RunOutcome> {
+    if (this.stopping) return { skipped: true, connectionId };
     const connection = await findConnection(this.deps.database.db, connectionId);
     if (!connection) throw new AppError('NOT_FOUND', `POS connection ${connectionId} not found`);
     const streams = this.streamsFor(connection.provider, opts.streams);
@@ -183,6 +194,8 @@ export class IngestService {
 
   private async runLocked(connection: PosConnection, streams: string[], opts: RunOptions): Promise<IngestRunRow> {
     const db = this.deps.database.db;
+    const interrupted = await closeInterruptedRuns(db, connection.id);
+    if (interrupted > 0) this.log.warn({ connectionId: connection.id, interrupted }, 'closed run records left open by a stopped process');
     const runId = await startRun(db, connection, opts.trigger);
     const logger = this.log.child({ jobId: runId, connectionId: connection.id, provider: connection.provider });
     logger.info({ streams, trigger: opts.trigger, since: opts.since }, 'ingest run started');
@@ -195,6 +208,7 @@ export class IngestService {
         logger,
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
         ...(this.deps.onRows ? { onRows: this.deps.onRows } : {}),
+        shouldStop: () => this.stopping,
       },
       connection,
       runId,

@@ -1,6 +1,7 @@
 // POS ingestion end to end against the built-in POS simulator (Square- and Lightspeed-shaped
 // APIs on loopback) and real PostgreSQL: warehouse rows, identity linking through
 // DatabaseSyncService, metrics, checkpoints, re-runs, refunds after capture, faults and the API.
+import { spawn } from 'node:child_process';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPosSimulator, type PosSimulator } from '../../src/pos-simulator/pos-simulator.js';
@@ -146,6 +147,27 @@ describe('POS ingestion', () => {
     // The metrics change went through the outbox, so Firestore follows.
     const outbox = await one<{ n: number }>(`SELECT count(*)::int n FROM sync_logs WHERE entity_id = $1 AND 'metrics' = ANY(changed_fields)`, [profile.customer_id]);
     expect(outbox.n).toBeGreaterThan(0);
+    await t.projector.drain();
+    const doc = (await t.firestore.db.doc(`customers/${profile.customer_id}`).get()).data();
+    expect(doc?.metrics.totalRefunded).toBeCloseTo(Number(after.refunded), 2);
+  });
+
+  it('picks up a change that became visible late, behind the checkpoint, thanks to the lookback window', async () => {
+    // A payment changed now but visible only in 1.5 s (Square lists are eventually consistent)...
+    sim.control.square.setFaults({ consistencyDelayMs: 1500 });
+    const late = sim.control.square.addPayment({ customerId: sim.dataset.people.find((p) => p.squareCustomerId)!.squareCustomerId! });
+    // ...then a later change that is visible at once moves the checkpoint past it.
+    sim.control.square.setFaults({ consistencyDelayMs: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const early = sim.control.square.addPayment({});
+    succeeded(await t.ingest.runConnection(square, { trigger: 'schedule', streams: ['payments'] }));
+    const ids = async () => (await q<{ id: string }>('SELECT id FROM warehouse.square_payments WHERE id = ANY($1)', [[late.id, early.id]])).map((r) => r.id).sort();
+    expect(await ids()).toEqual([early.id]);
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    succeeded(await t.ingest.runConnection(square, { trigger: 'schedule', streams: ['payments'] }));
+    expect(await ids()).toEqual([early.id, late.id].sort());
+    const link = await one<{ customer_id: string | null }>(`SELECT customer_id FROM customer_transactions WHERE source = 'square' AND transaction_id = $1`, [late.id]);
+    expect(link.customer_id).not.toBeNull();
   });
 
   it('resumes from its checkpoint after a run dies half-way, without loss or duplicates', async () => {
@@ -172,6 +194,40 @@ describe('POS ingestion', () => {
     expect(unlinked.n).toBe(0);
   });
 
+  it('resumes without loss or duplicates after the process is killed mid-run', async () => {
+    for (let i = 0; i < 300; i++) sim.control.lightspeed.addSale({});
+    sim.control.lightspeed.setFaults({ latencyMs: 60 });
+    const env = { ...process.env, DATABASE_URL: t.database.url, LOG_LEVEL: 'silent', INGEST_BACKOFF_BASE_MS: '1' };
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/ingest.ts', 'lightspeed', '--connection', lightspeed, '--since', '2020-01-01T00:00:00Z', '--quiet'], {
+      env,
+      stdio: 'ignore',
+    });
+    let killedRun: { id: string; pages: number } | undefined;
+    for (let i = 0; i < 300 && !killedRun; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      killedRun = (await q<{ id: string; pages: number }>(`SELECT id, pages FROM ingest_runs WHERE connection_id = $1 AND status = 'running' AND pages >= 3`, [lightspeed]))[0];
+    }
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(killedRun).toBeDefined();
+    sim.control.lightspeed.clearFaults();
+
+    succeeded(await t.ingest.runConnection(lightspeed, { trigger: 'cli' }));
+    const total = await one<{ n: number; distinct: number; unlinked: number }>(
+      `SELECT count(*)::int n, count(DISTINCT transaction_id)::int "distinct",
+              count(*) FILTER (WHERE source_customer_id IS NOT NULL AND customer_id IS NULL)::int unlinked
+       FROM warehouse.purchases WHERE source = 'lightspeed'`,
+    );
+    expect(total.n).toBe(sim.control.lightspeed.store.sales.size);
+    expect(total.distinct).toBe(total.n);
+    expect(total.unlinked).toBe(0);
+    const lines = await one<{ n: number }>('SELECT count(*)::int n FROM warehouse.lightspeed_sale_lines');
+    expect(lines.n).toBe(sim.control.lightspeed.store.sales.listLatest().reduce((n, s) => n + s.lines.length, 0));
+    // The killed run's record is closed as interrupted, not left running forever.
+    const record = await one<{ status: string; error: string }>('SELECT status, error FROM ingest_runs WHERE id = $1', [killedRun!.id]);
+    expect(record).toEqual({ status: 'failed', error: expect.stringMatching(/^interrupted/) });
+  });
+
   it('survives 429 bursts, 5xx, an expired token with refresh-token rotation, and quarantines malformed rows', async () => {
     sim.control.lightspeed.addSale({});
     sim.control.square.addPayment({});
@@ -180,10 +236,14 @@ describe('POS ingestion', () => {
       expireTokenOnRequest: 4,
       malformedRows: { resource: 'Sale', count: 1, kind: 'invalid_value' },
     });
-    sim.control.square.setFaults({ serverErrors: { onRequests: [1, 3] , status: 502 } });
+    sim.control.square.setFaults({ serverErrors: { onRequests: [1, 3], status: 502 }, malformedRows: { resource: 'payments', count: 1, kind: 'missing_field' } });
     const ls = succeeded(await t.ingest.runConnection(lightspeed, { trigger: 'schedule', since: new Date('2026-01-01T00:00:00Z') }));
-    succeeded(await t.ingest.runConnection(square, { trigger: 'schedule' }));
+    const sq = succeeded(await t.ingest.runConnection(square, { trigger: 'schedule', since: new Date('2026-01-01T00:00:00Z') }));
     expect(ls.quarantined).toBe(1);
+    expect(sq.quarantined).toBe(1);
+    const [badPayment] = sim.control.square.malformedIds();
+    const squareQuarantine = await one<{ reason: string }>('SELECT reason FROM ingest_quarantine WHERE connection_id = $1 AND record_id = $2', [square, badPayment]);
+    expect(squareQuarantine.reason).toMatch(/: missing|: expected/);
     const [bad] = sim.control.lightspeed.malformedIds();
     const quarantined = await one<{ stream: string; record_id: string; reason: string }>(
       `SELECT stream, record_id, reason FROM ingest_quarantine WHERE connection_id = $1 ORDER BY created_at DESC LIMIT 1`,

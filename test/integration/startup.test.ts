@@ -38,6 +38,19 @@ describe('npm start on embedded defaults', () => {
       customerId = ((await created.json()) as { data: { id: string } }).data.id;
       const openapi = await fetch(`${first.url}/api/v1/openapi.json`);
       expect(((await openapi.json()) as { paths: Record<string, unknown> }).paths).toHaveProperty('/customers/{id}');
+      // Demo mode ingests from the built-in POS simulator at once: linked customers show up.
+      let status: { source: string; linkedPct: number | null; lastRun: { status: string } | null }[] = [];
+      for (let i = 0; i < 120 && !(status.length === 2 && status.every((s) => s.lastRun?.status === 'succeeded')); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const res = await fetch(`${first.url}/api/v1/ingest/status`, { headers });
+        status = ((await res.json()) as { data: typeof status }).data;
+      }
+      expect(status.map((s) => [s.source, s.lastRun?.status, s.linkedPct])).toEqual([
+        ['lightspeed', 'succeeded', 100],
+        ['square', 'succeeded', 100],
+      ]);
+      const list = await fetch(`${first.url}/api/v1/customers?limit=200`, { headers });
+      expect(((await list.json()) as { data: unknown[] }).data.length).toBeGreaterThan(100);
     } finally {
       await first.close();
     }
@@ -53,7 +66,7 @@ describe('npm start on embedded defaults', () => {
     } finally {
       await second.close();
     }
-  });
+  }, 120_000);
 });
 
 describe('migrations', () => {

@@ -28,6 +28,8 @@ export async function createTestDatabase(opts: { migrated?: boolean } = {}): Pro
   const handle = createDatabase({ kind: 'postgres', url, poolMax: 8 });
   if (handle.kind !== 'postgres') throw new Error('unreachable');
   const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // DROP DATABASE ... WITH (FORCE) ends connections a closing pool may still hold.
+  pool.on('error', () => undefined);
   return {
     name,
     url,
