@@ -99,8 +99,9 @@ const METRICS_BATCH = 500;
 
 export class IngestRun {
   readonly counts: RunCounts = { pages: 0, rows: 0, quarantined: 0, linked: 0, unlinked: 0, profilesCreated: 0, streams: {} };
-  private readonly startedAt = Date.now();
+  /** When each stream began: when the page before its first one was handed over (or the run began). */
   private readonly streamStarted = new Map<string, number>();
+  private lastHandoverAt = Date.now();
   private lastFlushAt = Date.now();
   private readonly buffered: PageCommit[] = [];
   private writer: Promise<void> | undefined;
@@ -173,6 +174,8 @@ export class IngestRun {
   async commitPage(page: PageCommit): Promise<void> {
     if (this.writeFailure !== undefined) throw this.writeFailure;
     if (this.deps.shouldStop?.()) throw new Error('stopped: the service is shutting down; the next run resumes from the checkpoint');
+    if (!this.streamStarted.has(page.stream)) this.streamStarted.set(page.stream, this.lastHandoverAt);
+    this.lastHandoverAt = Date.now();
     this.buffered.push(page);
     if (!this.writer) this.writer = this.writeBuffered();
     if (this.buffered.length >= MAX_BUFFERED_PAGES) await this.drain();
@@ -237,7 +240,7 @@ export class IngestRun {
   progress(stream: string, fraction?: number): void {
     const stats = this.counts.streams[stream];
     if (!stats || !this.deps.onProgress) return;
-    const started = this.streamStarted.get(stream) ?? this.startedAt;
+    const started = this.streamStarted.get(stream) ?? this.lastHandoverAt;
     this.deps.onProgress({
       connectionId: this.connection.id,
       provider: this.provider,
@@ -267,7 +270,6 @@ export class IngestRun {
   }
 
   private count(page: PageCommit, quarantined: number, linked: number, unlinked: number): void {
-    if (!this.streamStarted.has(page.stream)) this.streamStarted.set(page.stream, Date.now());
     const stats: StreamStats = (this.counts.streams[page.stream] ??= { pages: 0, rows: 0, quarantined: 0 });
     stats.pages++;
     stats.rows += page.records;
