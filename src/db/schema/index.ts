@@ -7,3 +7,4 @@ export * from './sync-logs.js';
 export * from './relations.js';
 export * from './reconcile-runs.js';
 export * from './ingest.js';
+export * from './memory.js';
