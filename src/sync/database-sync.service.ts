@@ -24,6 +24,7 @@ import {
 import { aggregateProblems, customerInput, customerPatch, type CustomerInput, type CustomerPatch } from '../customers/customers.schema.js';
 import { aggregateHash, changedFieldNames } from './aggregate-diff.js';
 import { clearPendingMetrics, recomputeTransactionMetrics } from '../customers/transaction-metrics.repository.js';
+import { writePredictedMetrics, type PredictedMetrics } from '../customers/predicted-metrics.repository.js';
 import { fillContactsAndBump, insertGuestCustomers, insertSourceLinks, type ContactFields } from '../customers/source-links.repository.js';
 import { appendSyncLog, appendSyncLogs } from './sync-logs.repository.js';
 
@@ -148,8 +149,25 @@ export class DatabaseSyncService {
    * the customers leave the metrics queue in the same commit.
    */
   async refreshTransactionMetrics(customerIds: string[]): Promise<{ changed: number }> {
-    const committed = await this.inTransaction(async (tx) => {
+    return this.writeMetrics(async (tx) => {
       const changed = await recomputeTransactionMetrics(tx, customerIds);
+      await clearPendingMetrics(tx, customerIds);
+      return changed;
+    });
+  }
+
+  /**
+   * Writes the prediction fields of customer_metrics for a batch of customers in one
+   * transaction; only customers whose values changed get a version bump and an outbox row.
+   */
+  async applyPredictedMetrics(rows: PredictedMetrics[]): Promise<{ changed: number }> {
+    return this.writeMetrics((tx) => writePredictedMetrics(tx, rows));
+  }
+
+  /** Runs a set-based metrics write and records each changed customer in the outbox, in one transaction. */
+  private async writeMetrics(write: (tx: Tx) => Promise<{ id: string; version: number }[]>): Promise<{ changed: number }> {
+    const committed = await this.inTransaction(async (tx) => {
+      const changed = await write(tx);
       const aggregates = await loadAggregates(tx, changed.map((c) => c.id), 0);
       const ids = await appendSyncLogs(
         tx,
@@ -162,7 +180,6 @@ export class DatabaseSyncService {
           changedFields: ['metrics'],
         })),
       );
-      await clearPendingMetrics(tx, customerIds);
       return changed.map((c, i) => ({ customerId: c.id, version: c.version, syncLogId: ids[i]! }));
     });
     for (const change of committed) this.emit(change);

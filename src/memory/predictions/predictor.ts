@@ -22,6 +22,8 @@ export interface CustomerPrediction {
   /** Expected average spend per purchase (Gamma-Gamma), major units. */
   expectedSpend: number;
   predictedClv12m: number;
+  /** Chance of at least one purchase in the next 30 days, 0..1. */
+  propensity: number;
   /** 0..1; see the engine's documentation of the formula. */
   engagementScore: number;
   /** 0..1: how much history the predictions rest on. */
