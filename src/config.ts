@@ -76,7 +76,14 @@ const envSchema = z.object({
   INGEST_MAX_RETRIES: int(0, 20).default(6),
   INGEST_BACKOFF_BASE_MS: int(1, 600_000).default(500),
   INGEST_BACKOFF_MAX_MS: int(1, 3_600_000).default(60_000),
+  PREDICTIONS_CRON: cronExpression.default('30 2 * * *'),
+  PREDICTION_MONTHLY_DISCOUNT_RATE: z.coerce.number().min(0).max(1).default(0.01),
+  PREDICTION_PENALIZER: z.coerce.number().min(0).max(10).default(0.001),
   INGEST_DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO country code like US').default('US'),
+
+  MEMORY_PROFILE_TTL_SECONDS: int(1, 86_400).default(300),
+  MEMORY_LOADER_INTERVAL_MS: int(100, 3_600_000).default(30_000),
+  MEMORY_LOADER_BATCH_SIZE: int(1, 10_000).default(500),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -138,6 +145,15 @@ export function parseConfig(env: Record<string, string | undefined>) {
       backfillDays: e.INGEST_BACKFILL_DAYS,
       retry: { maxRetries: e.INGEST_MAX_RETRIES, baseDelayMs: e.INGEST_BACKOFF_BASE_MS, maxDelayMs: e.INGEST_BACKOFF_MAX_MS },
       defaultPhoneRegion: e.INGEST_DEFAULT_PHONE_REGION,
+    },
+    memory: {
+      profileTtlSeconds: e.MEMORY_PROFILE_TTL_SECONDS,
+      loader: { intervalMs: e.MEMORY_LOADER_INTERVAL_MS, batchSize: e.MEMORY_LOADER_BATCH_SIZE },
+      predictions: {
+        cron: e.PREDICTIONS_CRON,
+        monthlyDiscountRate: e.PREDICTION_MONTHLY_DISCOUNT_RATE,
+        penalizer: e.PREDICTION_PENALIZER,
+      },
     },
     // Demo mode seeds a demo business and prints a token; on by default except in production.
     demoMode: e.DEMO_MODE ?? e.NODE_ENV !== 'production',

@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   DATABASE_ERROR: 503,
+  /** A feature this instance was started without (e.g. no prediction engine wired). */
   GATEWAY_TIMEOUT: 504,
   INTERNAL_ERROR: 500,
 } as const;

@@ -27,6 +27,12 @@ import { listenForSyncLogs } from './sync/sync-notifications.js';
 import { SyncProjector } from './sync/sync-projector.js';
 import { SyncWaiter } from './sync/sync-waiter.js';
 import { startDemoPos } from './ingest/demo-connections.js';
+import { InteractionsLoader } from './memory/interactions-loader.js';
+import { MemoryService } from './memory/memory.service.js';
+import { PredictionJob } from './memory/predictions/prediction-job.js';
+import { predictionRunsRouter } from './memory/predictions/prediction.routes.js';
+import { PredictionService } from './memory/predictions/prediction.service.js';
+import { InProcessProfileCache, RedisProfileCache } from './memory/profile-cache.js';
 import { IngestScheduler } from './ingest/ingest-scheduler.js';
 import { IngestService } from './ingest/ingest.service.js';
 import { createWarehouse } from './warehouse/warehouse.factory.js';
@@ -87,6 +93,13 @@ export async function startService(config: Config, logger: Logger, mode: Service
     const scheduler = new IngestScheduler(application.ingest, logger.child({ module: 'ingest-scheduler' }));
     closers.unshift(() => scheduler.stop());
     if (mode === 'worker' || config.jobsInProcess) await scheduler.start();
+    closers.unshift(() => application.interactionsLoader.stop());
+    closers.unshift(() => application.predictionJob.stop());
+    if (mode === 'worker' || config.jobsInProcess) {
+      application.interactionsLoader.start(config.memory.loader.intervalMs);
+      application.predictionJob.start(config.memory.predictions.cron);
+      log.info({ intervalMs: config.memory.loader.intervalMs, predictionsCron: config.memory.predictions.cron }, 'memory interactions loader and nightly predictions scheduled');
+    }
     if (mode === 'worker') {
       if (config.firestore.kind === 'embedded') {
         log.warn('this worker projects into its own in-memory Firestore; set FIRESTORE_EMULATOR_HOST or Google credentials to share one with the API');
@@ -174,6 +187,12 @@ export function createApplication({ config, logger, database, firestore, redis, 
     onRunFinished: (run) => metrics.recordJobRun('ingest', run.status === 'succeeded' ? 'succeeded' : 'failed'),
   });
 
+  const profileCache = redis ? new RedisProfileCache(redis, config.memory.profileTtlSeconds) : new InProcessProfileCache(config.memory.profileTtlSeconds);
+  const predictions = new PredictionService({ db: database.db, warehouse, sync, config: config.memory.predictions, logger });
+  const predictionJob = new PredictionJob(database, predictions, logger.child({ module: 'prediction-job' }), (status) => metrics.recordJobRun('predictions', status));
+  const memory = new MemoryService({ db: database.db, sync, warehouse, cache: profileCache, predictor: predictions, logger });
+  const interactionsLoader = new InteractionsLoader(database, warehouse, logger.child({ module: 'memory-loader' }), config.memory.loader.batchSize);
+
   const readiness: ReadinessCheck[] = [
     { name: 'postgres', check: async () => void (await database.db.execute(sql`select 1`)) },
     { name: 'firestore', check: async () => void (await firestore.db.collection('customers').limit(1).get()) },
@@ -186,13 +205,15 @@ export function createApplication({ config, logger, database, firestore, redis, 
     customers,
     syncAdmin,
     ingest,
+    memory,
+    predictionRuns: predictionRunsRouter(database.db),
     readiness,
     metrics,
     rateLimiter: createRateLimiter(config.rateLimit, redis),
     bodyLimit: config.http.bodyLimit,
   });
   const reconciler = new Reconciler(database.db, writer);
-  return { app, tokens, sync, customers, businesses, projector, writer, reconciler, ingest, warehouse };
+  return { app, tokens, sync, customers, businesses, projector, writer, reconciler, ingest, warehouse, memory, profileCache, interactionsLoader, predictions, predictionJob };
 }
 
 function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {

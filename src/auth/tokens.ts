@@ -14,6 +14,9 @@ export const PERMISSIONS = {
   'customers:delete': ['admin', 'service'],
   'sync:admin': ['admin'],
   'ingest:read': ['admin', 'analyst'],
+  'memory:read': ['admin', 'staff', 'analyst', 'service'],
+  'memory:write': ['admin', 'staff', 'service'],
+  'memory:forget': ['admin', 'service'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -8,6 +8,10 @@ export const ADVISORY_LOCKS = {
   warehouseSchema: 360_004,
   /** With hashtext(connection id) as the second key: one ingestion run per POS connection at a time. */
   ingest: 360_005,
+  /** One memory interactions loader at a time (its batches are read, upserted, then marked). */
+  memoryLoader: 360_006,
+  /** The nightly prediction job: one instance refits and rescores at a time. */
+  predictions: 360_007,
 } as const;
 
 /**

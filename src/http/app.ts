@@ -1,5 +1,6 @@
 // The Express application: request ids and logging, health, OpenAPI, then the authenticated
-// /api/v1 routes, and the one error middleware last.
+// /api/v1 routes and the memory API under /api/memory (the same guard chain), and the one
+// error middleware last.
 import { randomUUID } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
@@ -12,6 +13,8 @@ import type { IngestService } from '../ingest/ingest.service.js';
 import type { SyncAdminService } from '../sync/sync-admin.service.js';
 import { syncRouter } from '../sync/sync.routes.js';
 import type { Logger } from '../logger.js';
+import { memoryRouter } from '../memory/memory.routes.js';
+import type { MemoryService } from '../memory/memory.service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { authenticate } from './auth.middleware.js';
 import { errorHandler, notFoundHandler } from './error.middleware.js';
@@ -25,6 +28,9 @@ export interface AppDeps {
   customers: CustomersService;
   syncAdmin: SyncAdminService;
   ingest: IngestService;
+  memory: MemoryService;
+  /** The prediction job's run records, mounted beside the memory API. */
+  predictionRuns: express.Router;
   readiness: ReadinessCheck[];
   metrics: Metrics;
   rateLimiter: RequestHandler;
@@ -63,15 +69,20 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(openApi);
   });
 
+  // Every authenticated API passes the same chain: who you are, how fast, and a JSON body.
+  const guard: RequestHandler[] = [
+    authenticate(deps.tokens),
+    deps.rateLimiter,
+    requireJsonBody,
+    express.json({ limit: deps.bodyLimit, strict: true }),
+  ];
   const api = express.Router();
-  api.use(authenticate(deps.tokens));
-  api.use(deps.rateLimiter);
-  api.use(requireJsonBody);
-  api.use(express.json({ limit: deps.bodyLimit, strict: true }));
+  api.use(guard);
   api.use(customersRouter(deps.customers));
   api.use(syncRouter(deps.syncAdmin));
   api.use(ingestRouter(deps.ingest));
   app.use('/api/v1', api);
+  app.use('/api/memory', guard, memoryRouter(deps.memory), deps.predictionRuns);
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -13,6 +13,7 @@ import { ERROR_STATUS } from '../errors.js';
 import { SYNC_OPERATIONS, SYNC_STATUSES } from '../db/schema/index.js';
 import { listSyncLogsQuery, retrySyncLogsBody, syncHealthQuery } from '../sync/sync.schema.js';
 import { ingestStatusQuery, listIngestRunsQuery } from '../ingest/ingest.schema.js';
+import { customerIdParams as memoryCustomerParams, learnBody, purchaseBody } from '../memory/memory.schema.js';
 
 const errorBody = z
   .object({
@@ -113,6 +114,24 @@ const ingestStatusBody = z
   })
   .meta({ id: 'IngestSourceStatus' });
 
+const memoryProfileBody = z
+  .looseObject({
+    customerId: z.uuid(),
+    version: z.literal('1.0'),
+    generatedAt: z.string(),
+    identity: z.looseObject({}).optional().meta({ description: 'Only for roles that may read customers (PII)' }),
+    preferences: z.looseObject({}),
+    behavioral: z.looseObject({}),
+    conversationHistory: z.looseObject({}),
+    communication: z.looseObject({}),
+    predictions: z.looseObject({}).nullable(),
+    membership: z.looseObject({}).nullable(),
+  })
+  .meta({ id: 'MemoryProfile', description: 'The unified customer profile, cached for MEMORY_PROFILE_TTL_SECONDS and dropped on every memory write' });
+const cacheMeta = z.object({ cache: z.enum(['hit', 'miss']) });
+// The memory API lives beside /api/v1, under /api/memory.
+const memoryServers = [{ url: '/api' }];
+
 const errors = (...statuses: (keyof typeof ERROR_STATUS)[]) =>
   Object.fromEntries(
     statuses.map((code) => [
@@ -202,6 +221,82 @@ export function buildOpenApiDocument() {
             summary: 'Per POS source: last success, lag, transaction counts and linked % (admin and analyst)',
             requestParams: { query: ingestStatusQuery },
             responses: { '200': ok('Status per source', z.array(ingestStatusBody)), ...errors('INVALID_INPUT'), ...common },
+          }),
+        },
+        '/memory/learn': {
+          servers: memoryServers,
+          post: op({
+            summary: 'Record an interaction (stored at once; loaded into the warehouse in batches)',
+            requestBody: { content: { 'application/json': { schema: learnBody } } },
+            responses: {
+              '201': ok('Recorded', z.object({ id: z.uuid(), customerId: z.uuid(), occurredAt: z.string() })),
+              ...errors('INVALID_INPUT', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE'),
+              ...common,
+            },
+          }),
+        },
+        '/memory/purchase/{customerId}': {
+          servers: memoryServers,
+          post: op({
+            summary: 'Record a purchase made outside the POS systems (idempotent by orderId); refreshes the customer’s metrics',
+            requestParams: { path: memoryCustomerParams },
+            requestBody: { content: { 'application/json': { schema: purchaseBody } } },
+            responses: {
+              '201': ok('Created', z.object({ orderId: z.string(), customerId: z.uuid(), status: z.literal('created'), metricsChanged: z.boolean() })),
+              '200': ok('Replayed or corrected', z.object({ orderId: z.string(), customerId: z.uuid(), status: z.enum(['updated', 'unchanged']), metricsChanged: z.boolean() })),
+              ...errors('INVALID_INPUT', 'NOT_FOUND', 'CONFLICT'),
+              ...common,
+            },
+          }),
+        },
+        '/memory/profile/{customerId}': {
+          servers: memoryServers,
+          get: op({
+            summary: 'The unified customer profile',
+            requestParams: { path: memoryCustomerParams },
+            responses: { '200': ok('The profile', memoryProfileBody, cacheMeta), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common },
+          }),
+        },
+        '/memory/context/{customerId}': {
+          servers: memoryServers,
+          get: op({
+            summary: 'Context for an agent: profile, last 10 interactions, predictions, recommendations',
+            requestParams: { path: memoryCustomerParams },
+            responses: {
+              '200': ok(
+                'The context',
+                z.object({ profile: memoryProfileBody, recentInteractions: z.array(z.looseObject({})), predictions: z.looseObject({}).nullable(), recommendations: z.array(z.looseObject({})) }),
+                cacheMeta,
+              ),
+              ...errors('INVALID_INPUT', 'NOT_FOUND'),
+              ...common,
+            },
+          }),
+        },
+        '/memory/predict/{customerId}': {
+          servers: memoryServers,
+          post: op({
+            summary: 'Compute and store the customer’s predictions now',
+            requestParams: { path: memoryCustomerParams },
+            responses: { '200': ok('The predictions', z.looseObject({ customerId: z.uuid() })), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common },
+          }),
+        },
+        '/memory/forget/{customerId}': {
+          servers: memoryServers,
+          delete: op({
+            summary: 'Forget the customer’s memory: interactions and predictions in PostgreSQL and the warehouse, and the cached profile (admin, service)',
+            requestParams: { path: memoryCustomerParams },
+            responses: {
+              '200': ok(
+                'What was deleted; warehousePending: the warehouse refused for now (BigQuery streaming buffer), call again later',
+                z.object({
+                  deleted: z.object({ interactions: z.number().int(), predictions: z.number().int(), warehouseInteractions: z.number().int(), warehousePredictions: z.number().int() }),
+                  warehousePending: z.boolean(),
+                }),
+              ),
+              ...errors('INVALID_INPUT', 'NOT_FOUND'),
+              ...common,
+            },
           }),
         },
         '/sync/retry': {

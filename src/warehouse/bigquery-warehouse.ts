@@ -14,7 +14,18 @@
 // idempotent, but slower to give up.
 import type { BigQuery, Dataset, Query, QueryOptions, QueryResultsOptions, QueryRowsResponse, Table } from '@google-cloud/bigquery';
 import { WAREHOUSE_TABLE_NAMES, type WarehouseTableDef, type WarehouseTableName } from './warehouse-tables.js';
-import { insertIdOf, naturalKey, rowProblems, tableDef, type RejectedRow, type UpsertResult, type Warehouse, type WarehouseRow } from './warehouse.port.js';
+import {
+  deleteFilterColumns,
+  insertIdOf,
+  naturalKey,
+  rowProblems,
+  tableDef,
+  type DeleteResult,
+  type RejectedRow,
+  type UpsertResult,
+  type Warehouse,
+  type WarehouseRow,
+} from './warehouse.port.js';
 import { fieldOf, fromResultRow, latestViewSql, numericText, resultPositions, tableFields, toInsertJson, type BigQueryField } from './bigquery-codec.js';
 import {
   backoffDelay,
@@ -208,6 +219,40 @@ export class BigQueryWarehouse implements Warehouse {
       if (!job) throw new Error(`BigQuery returned a next page without a job for ${def.name}_latest`);
       if (page.response?.jobComplete === false) await this.sleep(this.retry.baseDelayMs); // still running: poll, do not spin
       page = pageOf(await this.withRetry(`read ${def.name}_latest`, () => job.getQueryResults(next)));
+    }
+  }
+
+  /**
+   * A parameterised DML DELETE on the base table (every version of the matching rows, not only
+   * what `_latest` shows). BigQuery refuses DML over rows still in the streaming buffer; that
+   * refusal deletes nothing and comes back as `pending: true`, anything else throws. A retried
+   * DELETE is harmless: rows already gone match nothing (the count then covers the last attempt).
+   */
+  async deleteRows(table: WarehouseTableName, where: Record<string, string>): Promise<DeleteResult> {
+    const def = tableDef(table);
+    const columns = deleteFilterColumns(def, where);
+    const projectId = await this.resolveProjectId();
+    const params: Record<string, unknown> = {};
+    const types: Record<string, string> = {};
+    for (const column of columns) {
+      params[column.name] = this.queryParameter(column.type, column.name, where[column.name]!);
+      types[column.name] = column.type;
+    }
+    const query: Query = {
+      query: `DELETE FROM \`${projectId}.${this.datasetId}.${def.name}\` WHERE ${columns.map((c) => `${c.name} = @${c.name}`).join(' AND ')}`,
+      params,
+      types,
+      ...(this.location ? { location: this.location } : {}),
+    };
+    try {
+      // Typed [rows, job] for a Query object, resolved like the string form (see read()).
+      const response = (await this.withRetry(`delete from ${def.name}`, () => this.bigquery.query(query))) as unknown as QueryRowsResponse;
+      // A DML job reports what it changed in numDmlAffectedRows (int64 as a string).
+      const affected = response[2]?.numDmlAffectedRows;
+      return { deleted: Number(affected ?? 0), pending: false };
+    } catch (err) {
+      if (isStreamingBufferRefusal(err)) return { deleted: 0, pending: true };
+      throw err;
     }
   }
 
@@ -435,4 +480,15 @@ export class BigQueryWarehouse implements Warehouse {
       }
     }
   }
+}
+
+/**
+ * BigQuery's answer to DML touching rows not yet out of the streaming buffer: 400 invalidQuery,
+ * "UPDATE or DELETE statement over table … would affect rows in the streaming buffer, which is
+ * not supported". Recognised by the message: there is no dedicated reason code.
+ */
+function isStreamingBufferRefusal(err: unknown): boolean {
+  const e = (err ?? {}) as { message?: unknown; errors?: { message?: unknown }[] };
+  const messages = [e.message, ...(Array.isArray(e.errors) ? e.errors.map((x) => x.message) : [])];
+  return messages.some((m) => typeof m === 'string' && /streaming buffer/i.test(m));
 }

@@ -7,7 +7,17 @@ import { sql, type SQL } from 'drizzle-orm';
 import { ADVISORY_LOCKS } from '../db/advisory-locks.js';
 import { queryRows, type Db } from '../db/db.client.js';
 import { WAREHOUSE_TABLE_NAMES, type ColumnDef, type ColumnType, type WarehouseTableDef, type WarehouseTableName } from './warehouse-tables.js';
-import { naturalKey, rowProblems, tableDef, type RejectedRow, type UpsertResult, type Warehouse, type WarehouseRow } from './warehouse.port.js';
+import {
+  deleteFilterColumns,
+  naturalKey,
+  rowProblems,
+  tableDef,
+  type DeleteResult,
+  type RejectedRow,
+  type UpsertResult,
+  type Warehouse,
+  type WarehouseRow,
+} from './warehouse.port.js';
 
 const PG_TYPES: Record<ColumnType, string> = {
   STRING: 'text',
@@ -87,6 +97,19 @@ export class PostgresWarehouse implements Warehouse {
       const last = rows[rows.length - 1]!;
       after = sql`(${keyList}) > (${sql.join(def.key.map((k) => sql`${last[k] as string}`), sql`, `)})`;
     }
+  }
+
+  async deleteRows(table: WarehouseTableName, where: Record<string, string>): Promise<DeleteResult> {
+    const def = tableDef(table);
+    const columns = deleteFilterColumns(def, where);
+    // Values travel as text cast to the column's type, as BigQuery's typed parameters do.
+    const conditions = columns.map((c) => sql`${ident(c.name)} = ${where[c.name]!}::${sql.raw(pgType(c))}`);
+    const [row] = await queryRows<{ deleted: number }>(
+      this.db,
+      sql`WITH gone AS (DELETE FROM ${this.qualified(def.name)} WHERE ${sql.join(conditions, sql` AND `)} RETURNING 1)
+          SELECT count(*)::int AS deleted FROM gone`,
+    );
+    return { deleted: row?.deleted ?? 0, pending: false };
   }
 
   async close(): Promise<void> {

@@ -38,7 +38,32 @@ export interface Warehouse {
    * Timestamps come back as Date, NUMERIC and INT64 as number, JSON parsed.
    */
   read(table: WarehouseTableName, where: Record<string, string | number | boolean>): AsyncIterable<WarehouseRow>;
+  /**
+   * Deletes every stored row (every version) whose columns equal `where`; erasure uses it, so a
+   * `where` naming no column is refused rather than emptying the table. `deleted` counts stored
+   * rows (on BigQuery, versions). `pending: true` means the store refused for now and nothing
+   * was deleted: BigQuery does not run DML over rows still in its streaming buffer (up to about
+   * 30 minutes after they were streamed); call again later.
+   */
+  deleteRows(table: WarehouseTableName, where: Record<string, string>): Promise<DeleteResult>;
   close(): Promise<void>;
+}
+
+export interface DeleteResult {
+  deleted: number;
+  pending: boolean;
+}
+
+/** The definition's columns named by a delete filter; refuses an empty filter and unknown or unfilterable columns. */
+export function deleteFilterColumns(def: WarehouseTableDef, where: Record<string, string>): ColumnDef[] {
+  const entries = Object.keys(where);
+  if (entries.length === 0) throw new Error(`deleteRows on ${def.name} needs at least one column to filter on`);
+  return entries.map((name) => {
+    const column = def.columns.find((c) => c.name === name);
+    if (!column) throw new Error(`${name} is not a column of ${def.name}`);
+    if (column.mode === 'REPEATED' || column.type === 'JSON') throw new Error(`${name} of ${def.name} cannot be filtered on`);
+    return column;
+  });
 }
 
 export function tableDef(table: WarehouseTableName): WarehouseTableDef {

@@ -14,8 +14,13 @@
 //   SELECT * FROM `p.d.view` [WHERE col = @param AND …] ORDER BY col[, col …]
 //   over a view created as the ROW_NUMBER de-dup pattern BigQueryWarehouse writes
 //   (SELECT * EXCEPT(_rn) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY … ORDER BY …) AS _rn
-//   FROM `p.d.t`) WHERE _rn = 1). The fake applies that rule in memory. Any other SQL, view or
-//   route answers 400/501 "unsupported by the fake", so nothing passes by accident.
+//   FROM `p.d.t`) WHERE _rn = 1). The fake applies that rule in memory;
+// - jobs.query for one DML shape: DELETE FROM `p.d.table` WHERE col = @param [AND …] on a base
+//   table, answering numDmlAffectedRows. With `control.streamingBufferMs` set, rows streamed less
+//   than that long ago are in the streaming buffer and a DELETE matching any of them is refused
+//   as BigQuery does (400 invalidQuery "… would affect rows in the streaming buffer …"), deleting
+//   nothing. Any other SQL, view or route answers 400/501 "unsupported by the fake", so nothing
+//   passes by accident.
 // Paging: page tokens, maxResults, startIndex; TIMESTAMP cells as int64 microseconds when
 // formatOptions.useInt64Timestamp is set (the Node client always sets it), else float seconds.
 //
@@ -98,7 +103,12 @@ export interface BigQueryFakeControl {
   failRows(insertIds: string[], reason: RowFaultReason, options?: { times?: number; stored?: boolean }): void;
   /** Best-effort insertId de-duplication window (BigQuery: about a minute); 0 turns it off. */
   dedupWindowMs: number;
-  /** Drops every injected fault and restores the de-dup window. */
+  /**
+   * How long a streamed row stays in the streaming buffer, where DML cannot touch it (BigQuery:
+   * up to about 30 minutes, at most 90); 0 (the default) means rows leave it at once.
+   */
+  streamingBufferMs: number;
+  /** Drops every injected fault and restores the de-dup window and the streaming buffer. */
   clear(): void;
 }
 
@@ -432,16 +442,33 @@ interface SelectQuery {
   orderBy: OrderSpec[];
 }
 
+interface DeleteQuery {
+  from: { projectId: string; datasetId: string; tableId: string };
+  where: { column: string; param: string }[];
+}
+
+const DELETE = /^DELETE FROM `([^`]+)` WHERE (.+)$/i;
+
+function parseConditions(text: string): { column: string; param: string }[] {
+  return text.split(/ AND /i).map((condition) => {
+    const c = new RegExp(`^${IDENT} = @([A-Za-z_][A-Za-z0-9_]*)$`).exec(condition);
+    if (!c) throw unsupported(`condition "${condition}" (only col = @param)`);
+    return { column: c[1]!, param: c[2]! };
+  });
+}
+
+function parseDelete(sql: string): DeleteQuery {
+  const m = DELETE.exec(normaliseSql(sql));
+  if (!m) throw unsupported(`DML "${sql}" (only DELETE FROM \`p.d.table\` WHERE col = @p [AND …])`);
+  return { from: parseTableRef(m[1]!), where: parseConditions(m[2]!) };
+}
+
 const SELECT = /^SELECT \* FROM `([^`]+)`(?: WHERE (.+?))? ORDER BY (.+)$/i;
 
 function parseSelect(sql: string): SelectQuery {
   const m = SELECT.exec(normaliseSql(sql));
   if (!m) throw unsupported(`query "${sql}" (only SELECT * FROM \`p.d.view\` [WHERE col = @p AND …] ORDER BY …)`);
-  const where = (m[2] ? m[2].split(/ AND /i) : []).map((condition) => {
-    const c = new RegExp(`^${IDENT} = @([A-Za-z_][A-Za-z0-9_]*)$`).exec(condition);
-    if (!c) throw unsupported(`condition "${condition}" (only col = @param)`);
-    return { column: c[1]!, param: c[2]! };
-  });
+  const where = m[2] ? parseConditions(m[2]) : [];
   return { from: parseTableRef(m[1]!), where, orderBy: parseOrder(m[3]!, 'ORDER BY') };
 }
 
@@ -452,6 +479,8 @@ interface StoredRow {
   insertId?: string;
   json: Record<string, unknown>;
   typed: TypedRow;
+  /** When it was streamed, for the streaming buffer. */
+  streamedAt: number;
 }
 
 interface FakeTable {
@@ -501,6 +530,7 @@ const DEFAULT_DEDUP_WINDOW_MS = 60_000;
 
 class FakeControl implements BigQueryFakeControl {
   dedupWindowMs = DEFAULT_DEDUP_WINDOW_MS;
+  streamingBufferMs = 0;
   readonly requestFaults: RequestFault[] = [];
   readonly rowFaults = new Map<string, RowFault>();
 
@@ -516,6 +546,7 @@ class FakeControl implements BigQueryFakeControl {
     this.requestFaults.length = 0;
     this.rowFaults.clear();
     this.dedupWindowMs = DEFAULT_DEDUP_WINDOW_MS;
+    this.streamingBufferMs = 0;
   }
 
   /** The injected failure for this request, if any (consumed). */
@@ -734,7 +765,7 @@ export async function startBigQueryFake(options: BigQueryFakeOptions = {}): Prom
     const skipInvalidRows = body.skipInvalidRows === true;
     const ignoreUnknownValues = body.ignoreUnknownValues === true;
     const insertErrors: { index: number; errors: RowError[] }[] = [];
-    const accepted: { index: number; stored: StoredRow }[] = [];
+    const accepted: { index: number; stored: Omit<StoredRow, 'streamedAt'> }[] = [];
     let anyInvalid = false;
     rows.forEach((entry: unknown, index: number) => {
       const { insertId, json } = (entry ?? {}) as { insertId?: unknown; json?: unknown };
@@ -773,7 +804,7 @@ export async function startBigQueryFake(options: BigQueryFakeOptions = {}): Prom
         if (seenAt !== undefined && at - seenAt < control.dedupWindowMs) continue;
         table.seen.set(stored.insertId, at);
       }
-      table.rows.push(stored);
+      table.rows.push({ ...stored, streamedAt: at });
     }
     insertErrors.sort((a, b) => a.index - b.index);
     return { kind: 'bigquery#tableDataInsertAllResponse', ...(insertErrors.length > 0 ? { insertErrors } : {}) };
@@ -846,6 +877,48 @@ export async function startBigQueryFake(options: BigQueryFakeOptions = {}): Prom
     const format = body.formatOptions as { useInt64Timestamp?: boolean } | undefined;
     const maxResults = typeof body.maxResults === 'number' ? body.maxResults : undefined;
     return { kind: 'bigquery#queryResponse', ...resultPage(job, 0, maxResults, format?.useInt64Timestamp === true) };
+  }
+
+  function runDelete(project: string, body: Record<string, unknown>) {
+    if (body.useLegacySql !== false) throw unsupported('legacy SQL (set useLegacySql: false)');
+    const del = parseDelete(body.query as string);
+    const table = findTable(del.from.projectId, del.from.datasetId, del.from.tableId);
+    if (table.resource.type !== 'TABLE') throw new HttpError(400, 'invalidQuery', `Cannot run DML on view ${table.resource.id}.`);
+    const location = typeof body.location === 'string' ? body.location : undefined;
+    const datasetLocation = findDataset(del.from.projectId, del.from.datasetId).resource.location;
+    if (location && location !== datasetLocation) {
+      throw new HttpError(404, 'notFound', `Not found: Dataset ${del.from.projectId}:${del.from.datasetId} was not found in location ${location}`);
+    }
+    const fields = table.resource.schema?.fields ?? [];
+    const parameters = Array.isArray(body.queryParameters) ? (body.queryParameters as unknown[]) : [];
+    const filters = del.where.map(({ column, param }) => {
+      const field = fields.find((f) => f.name === column);
+      if (!field) throw new HttpError(400, 'invalidQuery', `Unrecognized name: ${column}`);
+      return { column, value: paramValue(field, param, parameters) };
+    });
+    const matches = (row: StoredRow) =>
+      filters.every(({ column, value }) => value !== null && row.typed[column] !== null && compareScalars(row.typed[column] as Scalar, value) === 0);
+    const at = now();
+    if (table.rows.some((row) => matches(row) && at - row.streamedAt < control.streamingBufferMs)) {
+      throw new HttpError(
+        400,
+        'invalidQuery',
+        `UPDATE or DELETE statement over table ${del.from.projectId}.${del.from.datasetId}.${del.from.tableId} would affect rows in the streaming buffer, which is not supported`,
+      );
+    }
+    const before = table.rows.length;
+    table.rows = table.rows.filter((row) => !matches(row));
+    const deleted = before - table.rows.length;
+    const jobId = `job_${randomUUID().replaceAll('-', '')}`;
+    return {
+      kind: 'bigquery#queryResponse',
+      jobReference: { projectId: project, jobId, ...(location ? { location } : {}) },
+      jobComplete: true,
+      totalBytesProcessed: '0',
+      numDmlAffectedRows: String(deleted),
+      dmlStats: { deletedRowCount: String(deleted) },
+      cacheHit: false,
+    };
   }
 
   function resultPage(job: QueryJob, start: number, maxResults: number | undefined, int64Timestamps: boolean) {
@@ -927,7 +1000,7 @@ export async function startBigQueryFake(options: BigQueryFakeOptions = {}): Prom
         if (typeof parsed.query === 'string') record.query = parsed.query;
         const fault = control.takeRequestFault('query');
         if (fault) throw new HttpError(fault.status, fault.reason, `Injected ${fault.reason}`);
-        return runQuery(project, parsed);
+        return /^\s*DELETE\b/i.test(String(parsed.query)) ? runDelete(project, parsed) : runQuery(project, parsed);
       }
       if (n === 3 && method === 'GET') {
         const fault = control.takeRequestFault('query');

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCdnowTransactions } from '../../src/memory/models/cdnow-format.js';
 import { PredictionService } from '../../src/memory/predictions/prediction.service.js';
 import type { WarehouseRow } from '../../src/warehouse/warehouse.port.js';
+import request from 'supertest';
+import { ADVISORY_LOCKS } from '../../src/db/advisory-locks.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { buildCustomer } from '../support/builders.js';
 
@@ -177,5 +179,22 @@ describe('prediction engine', () => {
     expect(second).toMatchObject({ status: 'succeeded', converged: false, modelVersion: 'bgnbd-gg/earlier' });
     const [row] = await q<{ model_version: string }>('SELECT model_version FROM memory_models WHERE business_id = $1', [business.id]);
     expect(row!.model_version).toBe('bgnbd-gg/earlier');
+  });
+
+  it('runs nightly for every business once across instances and lists its runs through the API', async () => {
+    const business = await t.newBusiness('Nightly shop');
+    const client = await t.database.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCKS.predictions]);
+      expect(await t.predictionJob.runOnce('schedule')).toBe(false);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock_all()');
+      client.release();
+    }
+    expect(await t.predictionJob.runOnce('schedule')).toBe(true);
+    const res = await request(t.app).get('/api/memory/predictions/runs?limit=5').set({ Authorization: `Bearer ${business.token}` }).expect(200);
+    expect(res.body.data).toHaveLength(1);
+    expect(res.body.data[0]).toMatchObject({ businessId: business.id, trigger: 'schedule', status: 'succeeded', customers: 0 });
+    await request(t.app).get('/api/memory/predictions/runs?limit=0').set({ Authorization: `Bearer ${business.token}` }).expect(400);
   });
 });

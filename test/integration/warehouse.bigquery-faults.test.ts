@@ -8,7 +8,7 @@ import { BigQueryRetryExhaustedError, BigQueryWarehouse, DEFAULT_LIMITS } from '
 import { WAREHOUSE_TABLE_NAMES, type WarehouseTableName } from '../../src/warehouse/warehouse-tables.js';
 import { insertIdOf, tableDef, type Warehouse, type WarehouseRow } from '../../src/warehouse/warehouse.port.js';
 import { INSERT_ALL_MAX_BYTES, startBigQueryFake, type BigQueryFake } from '../fakes/bigquery.fake.js';
-import { payment, purchase } from '../support/warehouse-contract.js';
+import { interaction, payment, purchase } from '../support/warehouse-contract.js';
 
 const DATASET = 'warehouse_faults';
 const RETRY = { attempts: 4, baseDelayMs: 100, maxDelayMs: 1000 };
@@ -317,3 +317,53 @@ describe('BigQueryWarehouse reads', () => {
     await expect(client.query(`SELECT * FROM \`${fake.projectId}.${DATASET}.purchases\` ORDER BY transaction_id`)).rejects.toThrow(/only de-dup views can be queried/);
   });
 });
+
+describe('BigQueryWarehouse deletes', () => {
+  const customer = '0b6f1a52-0000-4000-8000-00000000e001';
+
+  it('runs a parameterised DML DELETE on the base table, removing every stored version', async () => {
+    const v1 = interaction('BQ-del-1', customer, { business_id: 'bq-del' });
+    const v2 = interaction('BQ-del-1', customer, { business_id: 'bq-del', ingested_at: new Date('2026-03-04T00:00:00Z') });
+    await warehouse.upsert('interactions', [v1]);
+    await warehouse.upsert('interactions', [v2]);
+    fake.requests.length = 0;
+
+    expect(await warehouse.deleteRows('interactions', { business_id: 'bq-del', customer_id: customer })).toEqual({ deleted: 2, pending: false });
+
+    expect(fake.requests.find((r) => r.query)?.query).toBe(
+      `DELETE FROM \`${fake.projectId}.${DATASET}.interactions\` WHERE business_id = @business_id AND customer_id = @customer_id`,
+    );
+    expect(fake.storedRows(DATASET, 'interactions').filter((r) => r.json.business_id === 'bq-del')).toEqual([]);
+  });
+
+  it('answers pending, deleting nothing, while the rows are in the streaming buffer; deletes them once they are out', async () => {
+    await warehouse.upsert('interactions', [interaction('BQ-buf-1', customer, { business_id: 'bq-buf' })]);
+    fake.control.streamingBufferMs = 30 * 60_000;
+
+    expect(await warehouse.deleteRows('interactions', { business_id: 'bq-buf', customer_id: customer })).toEqual({ deleted: 0, pending: true });
+    expect((await all(warehouse, 'interactions', { business_id: 'bq-buf' })).map((r) => r.interaction_id)).toEqual(['BQ-buf-1']);
+    expect(sleeps).toEqual([]); // a refusal for now is not retried in a loop
+
+    fake.control.streamingBufferMs = 0;
+    expect(await warehouse.deleteRows('interactions', { business_id: 'bq-buf', customer_id: customer })).toEqual({ deleted: 1, pending: false });
+  });
+
+  it('fails on any other refusal and retries a DELETE that fails with 503', async () => {
+    await warehouse.upsert('interactions', [interaction('BQ-del-retry', customer, { business_id: 'bq-del-retry' })]);
+    fake.control.failNext('query', 1, 503);
+    expect(await warehouse.deleteRows('interactions', { business_id: 'bq-del-retry' })).toEqual({ deleted: 1, pending: false });
+    expect(sleeps).toHaveLength(1);
+
+    fake.control.failNext('query', 1, 403, 'accessDenied');
+    await expect(warehouse.deleteRows('interactions', { business_id: 'bq-del-retry' })).rejects.toThrow(/accessDenied/);
+  });
+
+  it('is up against a fake that refuses DML it does not implement', async () => {
+    const client = fake.client();
+    await expect(client.query(`DELETE FROM \`${fake.projectId}.${DATASET}.interactions\` WHERE true`)).rejects.toThrow(/unsupported by the fake/);
+    await expect(client.query({ query: `DELETE FROM \`${fake.projectId}.${DATASET}.interactions_latest\` WHERE business_id = @b`, params: { b: 'x' } })).rejects.toThrow(
+      /Cannot run DML on view/,
+    );
+  });
+});
+

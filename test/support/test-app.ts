@@ -7,6 +7,7 @@ import { createFirestore, type FirestoreHandle } from '../../src/firestore/fires
 import { createApplication } from '../../src/service.js';
 import { PostgresWarehouse } from '../../src/warehouse/postgres-warehouse.js';
 import type { Role } from '../../src/auth/tokens.js';
+import type { Warehouse } from '../../src/warehouse/warehouse.port.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export interface TestApp extends ReturnType<typeof createApplication> {
@@ -20,16 +21,24 @@ export interface TestApp extends ReturnType<typeof createApplication> {
 }
 
 export async function createTestApp(
-  opts: { env?: Record<string, string>; redis?: Redis; firestore?: FirestoreHandle } = {},
+  opts: { env?: Record<string, string>; redis?: Redis; firestore?: FirestoreHandle; warehouse?: Warehouse } = {},
 ): Promise<TestApp> {
   // The projector runs when a test drives it (drain), unless a test turns SYNC_IN_PROCESS on.
   const config = parseConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '100000', SYNC_IN_PROCESS: 'false', ...opts.env });
   const database = await createTestDatabase();
   const firestore = opts.firestore ?? (await createFirestore({ kind: 'embedded', port: 0, projectId: 'demo-test' }));
   const logger = pino({ level: 'silent' });
-  const warehouse = new PostgresWarehouse(database.handle.db, config.warehouse.kind === 'postgres' ? config.warehouse.schema : 'warehouse');
+  // A test may bring its own warehouse (BigQuery over the fake); the default is the test database's schema.
+  const warehouse = opts.warehouse ?? new PostgresWarehouse(database.handle.db, config.warehouse.kind === 'postgres' ? config.warehouse.schema : 'warehouse');
   await warehouse.ensureSchema();
-  const application = createApplication({ config, logger, database: database.handle, firestore, redis: opts.redis, warehouse });
+  const application = createApplication({
+    config,
+    logger,
+    database: database.handle,
+    firestore,
+    redis: opts.redis,
+    warehouse,
+  });
   const tokenFor = (businessId: string, role: Role = 'admin') =>
     application.tokens.sign({ subject: `test-${role}`, role, businessId });
   return {

@@ -62,6 +62,24 @@ export function purchase(id: string, overrides: WarehouseRow = {}): WarehouseRow
   };
 }
 
+export function interaction(id: string, customerId: string, overrides: WarehouseRow = {}): WarehouseRow {
+  return {
+    business_id: BUSINESS,
+    interaction_id: id,
+    customer_id: customerId,
+    session_id: 'session-1',
+    timestamp: new Date('2026-03-03T09:00:00.000Z'),
+    message: 'Do you have the blue mug?',
+    response: 'Yes, in store.',
+    intent: 'availability',
+    sentiment: 0.4,
+    entities: { product: 'blue mug' },
+    channel: 'chat',
+    ingested_at: new Date('2026-03-03T09:00:01.000Z'),
+    ...overrides,
+  };
+}
+
 async function all(warehouse: Warehouse, table: WarehouseTableName, where: Record<string, string | number | boolean>) {
   const rows: WarehouseRow[] = [];
   for await (const row of warehouse.read(table, where)) rows.push(row);
@@ -161,6 +179,34 @@ export function describeWarehouseContract(name: string, open: () => Promise<Cont
       expect(row!.customer_id).toBeNull();
       expect(row!.amount).toBeCloseTo(0.3, 9);
       expect(row!.items).toEqual([{ itemId: '5', sku: 'SKU5', name: 'Mug', category: 'Kitchen', quantity: 2, unitPrice: 158.55 }]);
+    });
+
+    it('deletes every row matching all the given columns and leaves the others', async () => {
+      const [a, b] = ['0b6f1a52-0000-4000-8000-00000000d001', '0b6f1a52-0000-4000-8000-00000000d002'];
+      await w.upsert('interactions', [
+        interaction('I-del-1', a),
+        interaction('I-del-2', a, { channel: 'email' }),
+        interaction('I-del-3', b),
+        interaction('I-del-4', a, { business_id: OTHER_BUSINESS }),
+      ]);
+      expect(await w.deleteRows('interactions', { business_id: BUSINESS, customer_id: a })).toEqual({ deleted: 2, pending: false });
+      expect((await all(w, 'interactions', { business_id: BUSINESS })).map((r) => r.interaction_id)).toEqual(['I-del-3']);
+      expect((await all(w, 'interactions', { business_id: OTHER_BUSINESS })).map((r) => r.interaction_id)).toEqual(['I-del-4']);
+      // Nothing left to match: a repeated erasure is a no-op, not an error.
+      expect(await w.deleteRows('interactions', { business_id: BUSINESS, customer_id: a })).toEqual({ deleted: 0, pending: false });
+    });
+
+    it('deletes by a typed column compared by value, not by text', async () => {
+      await w.upsert('purchases', [purchase('S-del-ts', { business_id: OTHER_BUSINESS, source: 'memory' })]);
+      const result = await w.deleteRows('purchases', { business_id: OTHER_BUSINESS, source: 'memory', purchased_at: '2026-03-02T13:00:00+01:00' });
+      expect(result).toEqual({ deleted: 1, pending: false });
+      expect(await all(w, 'purchases', { business_id: OTHER_BUSINESS, source: 'memory' })).toEqual([]);
+    });
+
+    it('refuses a delete with no filter or on a column the table does not have', async () => {
+      await expect(w.deleteRows('interactions', {})).rejects.toThrow(/at least one column/);
+      await expect(w.deleteRows('interactions', { nope: 'x' })).rejects.toThrow(/nope is not a column of interactions/);
+      await expect(w.deleteRows('interactions', { entities: '{}' })).rejects.toThrow(/cannot be filtered on/);
     });
 
     it('reads many rows in natural-key order across pages', async () => {

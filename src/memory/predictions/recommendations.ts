@@ -23,7 +23,7 @@ export class CoOccurrence {
       if (!buyers) this.buyers.set(line.itemId, (buyers = new Set()));
       buyers.add(line.customerId);
       let items = this.itemsOf.get(line.customerId);
-      if (!items) this.itemsOf.set(line.customerId, (items = new Map()));
+      if (!items) this.itemsOf.set(line.customerId, (items = new Map<string, number>()));
       items.set(line.itemId, (items.get(line.itemId) ?? 0) + 1);
       if (line.name || !this.names.has(line.itemId)) this.names.set(line.itemId, line.name);
     }
