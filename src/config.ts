@@ -78,7 +78,8 @@ const envSchema = z.object({
   INGEST_BACKOFF_MAX_MS: int(1, 3_600_000).default(60_000),
   PREDICTIONS_CRON: cronExpression.default('30 2 * * *'),
   PREDICTION_MONTHLY_DISCOUNT_RATE: z.coerce.number().min(0).max(1).default(0.01),
-  PREDICTION_PENALIZER: z.coerce.number().min(0).max(10).default(0.001),
+  // 0 as in `lifetimes`: an L2 penalty on the raw parameters depends on the time unit (α in days is 7× α in weeks).
+  PREDICTION_PENALIZER: z.coerce.number().min(0).max(10).default(0),
   INGEST_DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO country code like US').default('US'),
 
   MEMORY_PROFILE_TTL_SECONDS: int(1, 86_400).default(300),

@@ -133,7 +133,11 @@ export async function startService(config: Config, logger: Logger, mode: Service
       });
       log.warn({ square: pos.simulator.square.url, lightspeed: pos.simulator.lightspeed.url }, 'demo mode: POS simulator on loopback stands in for Square and Lightspeed');
       // The first ingestion starts now rather than at the next quarter hour.
-      for (const id of pos.connectionIds) void scheduler.runNow(id, 'startup');
+      // Then the first predictions, so the demo shows churn risk and CLV without waiting for the night.
+      const firstRuns = pos.connectionIds.map((id) => scheduler.runNow(id, 'startup'));
+      void Promise.all(firstRuns)
+        .then(() => application.predictionJob.runOnce('startup'))
+        .catch((err: unknown) => log.error({ err }, 'demo predictions failed'));
     }
 
     return {

@@ -169,9 +169,9 @@ export class IngestService {
     return rows.map((r) => ({
       source: r.provider,
       connections: r.connections,
-      lastSuccessAt: r.last_success_at,
+      lastSuccessAt: iso(r.last_success_at),
       lagSeconds: r.last_success_at ? Math.max(0, Math.round((now.getTime() - new Date(r.last_success_at).getTime()) / 1000)) : null,
-      lastRun: r.last_run_at ? { status: r.last_run_status, startedAt: r.last_run_at, error: r.last_error } : null,
+      lastRun: r.last_run_at ? { status: r.last_run_status, startedAt: iso(r.last_run_at), error: r.last_error } : null,
       transactions: r.transactions,
       transactionsNamingCustomer: r.named_customer,
       linked: r.linked,
@@ -262,6 +262,11 @@ export class IngestService {
       },
     });
   }
+}
+
+/** Raw queries may hand timestamps back as text in PostgreSQL's format; the API speaks ISO-8601. */
+function iso(value: Date | string | null): string | null {
+  return value === null ? null : new Date(value).toISOString();
 }
 
 function summary(run: IngestRun) {

@@ -11,6 +11,7 @@ import type { PredictionService } from './prediction.service.js';
 export class PredictionJob {
   private task: ScheduledTask | undefined;
   private running: Promise<unknown> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly database: DatabaseHandle,
@@ -23,15 +24,19 @@ export class PredictionJob {
     this.task = cron.schedule(schedule, () => void this.runOnce('schedule'), { name: 'predictions' });
   }
 
+  /** No new tick starts; the one in progress ends after its current business. */
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.task?.stop();
     await this.running;
   }
 
   /** All businesses, once across instances; returns false when another instance holds the tick. */
   async runOnce(trigger: string): Promise<boolean> {
+    if (this.stopped) return false;
     const work = withAdvisoryLock(this.database, ADVISORY_LOCKS.predictions, async () => {
       for (const businessId of await listBusinessIds(this.database.db)) {
+        if (this.stopped) break;
         const run = await this.predictions.runForBusiness(businessId, trigger);
         this.onRun?.(run.status === 'succeeded' ? 'succeeded' : 'failed');
         const evaluated = await this.predictions.evaluate(businessId).catch((err: unknown) => {
