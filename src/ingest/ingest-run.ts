@@ -143,7 +143,7 @@ export class IngestRun {
     const unknown = [...new Set(referenced)].filter((id) => !profiles.has(id));
     if (unknown.length > 0) {
       for (const [id, customerId] of await this.deps.linker.lookup(this.businessId, this.provider, unknown)) profiles.set(id, customerId);
-      let missing = unknown.filter((id) => !profiles.has(id));
+      const missing = unknown.filter((id) => !profiles.has(id));
       if (missing.length > 0) {
         const fetched = fetchMissing ? await fetchMissing(missing) : [];
         const fetchedIds = new Set(fetched.map((f) => f.externalId));
@@ -151,7 +151,6 @@ export class IngestRun {
         const more = await this.deps.linker.link(this.businessId, [...fetched, ...bare]);
         for (const [id, customerId] of more.profiles) profiles.set(id, customerId);
         created += more.created;
-        missing = missing.filter((id) => !profiles.has(id));
       }
     }
     this.counts.profilesCreated += created;

@@ -1,4 +1,4 @@
-// A credential held on an object without leaking it: JSON.stringify, util.inspect (console.log,
+// A credential held on an object without leaking it: JSON.stringify, util.inspect (console logging,
 // pino's fallbacks, vitest diffs) and string conversion all print "[redacted]". Code that must
 // send it calls `reveal()`, which makes every use easy to find.
 import { inspect } from 'node:util';
