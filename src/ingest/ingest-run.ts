@@ -9,6 +9,9 @@ import type { PosProvider, StreamStats } from '../db/schema/index.js';
 import type { DatabaseSyncService } from '../sync/database-sync.service.js';
 import type { WarehouseTableName } from '../warehouse/warehouse-tables.js';
 import type { Warehouse, WarehouseRow } from '../warehouse/warehouse.port.js';
+import { itemCount, purchaseRow, type NormalizedTransaction } from '../warehouse/purchase-row.js';
+
+export type { NormalizedTransaction } from '../warehouse/purchase-row.js';
 import type { IdentityLinker, SourceCustomer } from './identity-linker.js';
 import {
   customersOfTransactions,
@@ -23,33 +26,6 @@ import {
   type RunCounts,
   type TransactionRow,
 } from './ingest.repository.js';
-
-export interface PurchaseItem {
-  itemId: string | null;
-  sku: string | null;
-  name: string | null;
-  category: string | null;
-  quantity: number;
-  unitPrice: number;
-}
-
-/** A POS transaction in the one shape both sources map to (amounts in major units). */
-export interface NormalizedTransaction {
-  transactionId: string;
-  orderId: string | null;
-  /** Linked profile, or null when the transaction names no customer. */
-  customerId: string | null;
-  /** The source's customer id, namespaced by account; null when none is named. */
-  sourceCustomerId: string | null;
-  occurredAt: Date;
-  status: TransactionRow['status'];
-  amount: number;
-  refundedAmount: number;
-  currency: string;
-  items: PurchaseItem[];
-  locationId: string | null;
-  updatedAt: Date;
-}
 
 export interface PageCommit {
   /** Stream name for counters, e.g. `payments`. */
@@ -206,7 +182,7 @@ export class IngestRun {
       for (const [table, tableRows] of Object.entries(page.rows ?? {}) as [WarehouseTableName, WarehouseRow[]][]) {
         rows.set(table, [...(rows.get(table) ?? []), ...tableRows]);
       }
-      if (pageTransactions.length > 0) rows.set('purchases', [...(rows.get('purchases') ?? []), ...pageTransactions.map((t) => this.purchaseRow(t))]);
+      if (pageTransactions.length > 0) rows.set('purchases', [...(rows.get('purchases') ?? []), ...pageTransactions.map((t) => purchaseRow(this.businessId, this.provider, t, new Date()))]);
       transactions.push(...pageTransactions);
       quarantined.push(...(page.quarantined ?? []).map((q) => ({ ...q, stream: page.stream })));
       if (page.checkpoint) checkpoints.set(page.checkpoint.key, page.checkpoint.value);
@@ -280,27 +256,6 @@ export class IngestRun {
     this.counts.unlinked += unlinked;
   }
 
-  private purchaseRow(t: NormalizedTransaction): WarehouseRow {
-    return {
-      business_id: this.businessId,
-      source: this.provider,
-      transaction_id: t.transactionId,
-      order_id: t.orderId,
-      customer_id: t.customerId,
-      source_customer_id: t.sourceCustomerId,
-      purchased_at: t.occurredAt,
-      status: t.status,
-      amount: t.amount,
-      refunded_amount: t.refundedAmount,
-      currency: t.currency,
-      item_count: t.items.reduce((n, i) => n + Math.max(0, i.quantity), 0),
-      items: t.items.map((i) => ({ ...i })),
-      location_id: t.locationId,
-      updated_at: t.updatedAt,
-      ingested_at: new Date(),
-    };
-  }
-
   private transactionRow(t: NormalizedTransaction): TransactionRow {
     return {
       businessId: this.businessId,
@@ -313,7 +268,7 @@ export class IngestRun {
       amount: t.amount,
       refundedAmount: t.refundedAmount,
       currency: t.currency,
-      itemCount: t.items.reduce((n, i) => n + Math.max(0, i.quantity), 0),
+      itemCount: itemCount(t.items),
       categories: t.items.flatMap((i) => (i.category && i.quantity > 0 ? [i.category] : [])),
       sourceUpdatedAt: t.updatedAt,
     };

@@ -7,6 +7,7 @@ import { AppError, invalidInput } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { DatabaseSyncService } from '../sync/database-sync.service.js';
 import type { Warehouse } from '../warehouse/warehouse.port.js';
+import { itemCount, purchaseRow, type NormalizedTransaction } from '../warehouse/purchase-row.js';
 import {
   deleteMemory,
   findCustomer,
@@ -92,7 +93,7 @@ export class MemoryService {
         occurredAt: input.purchasedAt,
         amount: input.amount,
         currency: input.currency,
-        itemCount: input.items.reduce((n, item) => n + item.quantity, 0),
+        itemCount: itemCount(input.items),
         categories: input.items.flatMap((item) => (item.category ? [item.category.trim()] : [])),
         recordedAt,
       }),
@@ -180,34 +181,29 @@ export class MemoryService {
   }
 
   private async writeWarehousePurchase(businessId: string, customerId: string, input: PurchaseInput, recordedAt: Date): Promise<void> {
-    const { rejected } = await this.deps.warehouse.upsert('purchases', [
-      {
-        business_id: businessId,
-        source: MEMORY_SOURCE,
-        transaction_id: input.orderId,
-        order_id: input.orderId,
-        customer_id: customerId,
-        source_customer_id: null,
-        purchased_at: input.purchasedAt,
-        status: 'completed',
-        amount: input.amount,
-        refunded_amount: 0,
-        currency: input.currency,
-        item_count: input.items.reduce((n, item) => n + item.quantity, 0),
-        items: input.items.map((item) => ({
-          itemId: item.itemId,
-          sku: item.sku ?? null,
-          name: item.name ?? null,
-          category: item.category ?? null,
-          quantity: item.quantity,
-          unitPrice: item.unitPrice,
-        })),
-        location_id: null,
-        // Each call is a new version: a replay rewrites the same logical row, newest wins.
-        updated_at: recordedAt,
-        ingested_at: recordedAt,
-      },
-    ]);
+    const transaction: NormalizedTransaction = {
+      transactionId: input.orderId,
+      orderId: input.orderId,
+      customerId,
+      sourceCustomerId: null,
+      occurredAt: input.purchasedAt,
+      status: 'completed',
+      amount: input.amount,
+      refundedAmount: 0,
+      currency: input.currency,
+      items: input.items.map((item) => ({
+        itemId: item.itemId,
+        sku: item.sku ?? null,
+        name: item.name ?? null,
+        category: item.category ?? null,
+        quantity: item.quantity,
+        unitPrice: item.unitPrice,
+      })),
+      locationId: null,
+      // Each call is a new version: a replay rewrites the same logical row, newest wins.
+      updatedAt: recordedAt,
+    };
+    const { rejected } = await this.deps.warehouse.upsert('purchases', [purchaseRow(businessId, MEMORY_SOURCE, transaction, recordedAt)]);
     // The body was validated against the same limits, so a rejection is a bug, not bad input.
     if (rejected.length > 0) throw new Error(`warehouse refused the purchase row: ${rejected.map((r) => r.reason).join('; ')}`);
   }
