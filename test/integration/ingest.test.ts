@@ -212,7 +212,14 @@ describe('POS ingestion', () => {
     expect(killedRun).toBeDefined();
     sim.control.lightspeed.clearFaults();
 
-    succeeded(await t.ingest.runConnection(lightspeed, { trigger: 'cli' }));
+    // PostgreSQL frees the killed process's lock once it notices the dead connection; until
+    // then a run is skipped, as the next scheduled tick would be.
+    let resumed = await t.ingest.runConnection(lightspeed, { trigger: 'cli' });
+    for (let i = 0; i < 100 && resumed.skipped; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      resumed = await t.ingest.runConnection(lightspeed, { trigger: 'cli' });
+    }
+    succeeded(resumed);
     const total = await one<{ n: number; distinct: number; unlinked: number }>(
       `SELECT count(*)::int n, count(DISTINCT transaction_id)::int "distinct",
               count(*) FILTER (WHERE source_customer_id IS NOT NULL AND customer_id IS NULL)::int unlinked
