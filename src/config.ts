@@ -77,6 +77,7 @@ const envSchema = z.object({
   INGEST_BACKOFF_BASE_MS: int(1, 600_000).default(500),
   INGEST_BACKOFF_MAX_MS: int(1, 3_600_000).default(60_000),
   PREDICTIONS_CRON: cronExpression.default('30 2 * * *'),
+  STANDING_CRON: cronExpression.default('20 * * * *'),
   PREDICTION_MONTHLY_DISCOUNT_RATE: z.coerce.number().min(0).max(1).default(0.01),
   // 0 as in `lifetimes`: an L2 penalty on the raw parameters depends on the time unit (α in days is 7× α in weeks).
   PREDICTION_PENALIZER: z.coerce.number().min(0).max(10).default(0),
@@ -156,6 +157,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
         penalizer: e.PREDICTION_PENALIZER,
       },
     },
+    standing: { cron: e.STANDING_CRON },
     // Demo mode seeds a demo business and prints a token; on by default except in production.
     demoMode: e.DEMO_MODE ?? e.NODE_ENV !== 'production',
   };

@@ -17,6 +17,13 @@ export const PERMISSIONS = {
   'memory:read': ['admin', 'staff', 'analyst', 'service'],
   'memory:write': ['admin', 'staff', 'service'],
   'memory:forget': ['admin', 'service'],
+  'tiers:read': ['admin', 'staff', 'analyst', 'service'],
+  'tiers:write': ['admin'],
+  'segments:read': ['admin', 'staff', 'analyst', 'service'],
+  'segments:write': ['admin', 'staff'],
+  'audiences:read': ['admin', 'staff', 'service'],
+  'analytics:read': ['admin', 'analyst'],
+  'events:read': ['admin', 'service'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -1,13 +1,16 @@
 // All SQL of the customer aggregate: load whole aggregates (one relational query), lock a root,
 // write each part, and the tenant-scoped list query. Every function takes the executor it runs
 // on, so the write path can run them inside its one transaction.
-import { and, desc, eq, getTableColumns, inArray, isNull, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Executor, Tx } from '../db/db.client.js';
 import { beyond, exactTimestamp, type KeysetPosition } from '../db/keyset.js';
+import type {
+  customerCommunicationPreferences} from '../db/schema/index.js';
 import {
   businessCustomers,
   customerActivities,
+  customerSegmentAssignments,
   customerAddresses,
   customerDemographics,
   customerEngagement,
@@ -31,10 +34,24 @@ export type RiskRow = Omit2<typeof customerRiskAssessments.$inferSelect, never>;
 export type AddressRow = Omit2<typeof customerAddresses.$inferSelect, never>;
 export type IpAddressRow = Omit2<typeof customerIpAddresses.$inferSelect, never>;
 export type ActivityRow = Omit2<typeof customerActivities.$inferSelect, never>;
+export type PreferencesRow = Omit<typeof customerCommunicationPreferences.$inferSelect, 'customerId' | 'businessId'>;
+
+/** The customer's standing with one business: tier, segments, communication preferences. */
+export interface BusinessStanding {
+  businessId: string;
+  loyaltyTier: (typeof businessCustomers.$inferSelect)['loyaltyTier'];
+  tierUpdatedAt: Date;
+  tierOverride: (typeof businessCustomers.$inferSelect)['tierOverride'];
+  tierOverrideReason: string | null;
+  segmentIds: string[];
+  /** Null while the customer keeps the defaults. */
+  preferences: PreferencesRow | null;
+}
 
 /** The whole customer as PostgreSQL holds it: the read model of the API and the projector's input. */
 export type CustomerAggregate = typeof customers.$inferSelect & {
   businessIds: string[];
+  standing: BusinessStanding[];
   sources: SourceRow[];
   metrics: MetricsRow | null;
   demographics: DemographicsRow | null;
@@ -57,7 +74,12 @@ export async function loadAggregates(
   const rows = await ex.query.customers.findMany({
     where: inArray(customers.id, ids),
     with: {
-      businessLinks: { columns: { businessId: true }, orderBy: [businessCustomers.businessId] },
+      businessLinks: {
+        columns: { businessId: true, loyaltyTier: true, tierUpdatedAt: true, tierOverride: true, tierOverrideReason: true },
+        orderBy: [businessCustomers.businessId],
+      },
+      segmentAssignments: { columns: { segmentId: true, businessId: true }, orderBy: [customerSegmentAssignments.segmentId] },
+      preferences: true,
       sources: { orderBy: [customerSources.source, customerSources.externalId] },
       metrics: true,
       demographics: true,
@@ -73,11 +95,12 @@ export async function loadAggregates(
     },
   });
   return new Map(
-    rows.map(({ businessLinks, sources, metrics, demographics, engagement, risk, addresses, ipAddresses, activities, ...root }) => [
+    rows.map(({ businessLinks, segmentAssignments, preferences, sources, metrics, demographics, engagement, risk, addresses, ipAddresses, activities, ...root }) => [
       root.id,
       {
         ...root,
         businessIds: businessLinks.map((l) => l.businessId),
+        standing: businessLinks.map((link) => standingOf(link, segmentAssignments, preferences)),
         sources: sources.map(withoutOwner),
         metrics: metrics ? withoutOwner(metrics) : null,
         demographics: demographics ? withoutOwner(demographics) : null,
@@ -89,6 +112,19 @@ export async function loadAggregates(
       },
     ]),
   );
+}
+
+function standingOf(
+  link: Omit<BusinessStanding, 'segmentIds' | 'preferences'>,
+  assignments: { segmentId: string; businessId: string }[],
+  preferences: (typeof customerCommunicationPreferences.$inferSelect)[],
+): BusinessStanding {
+  const prefs = preferences.find((p) => p.businessId === link.businessId);
+  return {
+    ...link,
+    segmentIds: assignments.filter((a) => a.businessId === link.businessId).map((a) => a.segmentId),
+    preferences: prefs ? (({ customerId: _c, businessId: _b, ...rest }) => rest)(prefs) : null,
+  };
 }
 
 export async function loadAggregate(ex: Executor, id: string): Promise<CustomerAggregate | undefined> {
@@ -179,12 +215,20 @@ export async function softDeleteCustomer(tx: Tx, id: string): Promise<number> {
   return row!.version;
 }
 
-export async function linkCustomerToBusiness(tx: Tx, businessId: string, customerId: string, email: string | null) {
-  await tx
+export async function linkCustomerToBusiness(tx: Tx, businessId: string, customerId: string, email: string | null): Promise<BusinessStanding | undefined> {
+  const [link] = await tx
     .insert(businessCustomers)
     .values({ businessId, customerId, emailLowercase: email?.toLowerCase() ?? null })
     // Only an existing link is ignored; the per-business email index must still fail loudly.
-    .onConflictDoNothing({ target: [businessCustomers.businessId, businessCustomers.customerId] });
+    .onConflictDoNothing({ target: [businessCustomers.businessId, businessCustomers.customerId] })
+    .returning({
+      businessId: businessCustomers.businessId,
+      loyaltyTier: businessCustomers.loyaltyTier,
+      tierUpdatedAt: businessCustomers.tierUpdatedAt,
+      tierOverride: businessCustomers.tierOverride,
+      tierOverrideReason: businessCustomers.tierOverrideReason,
+    });
+  return link && { ...link, segmentIds: [], preferences: null };
 }
 
 /** Keeps each business link's copy of the email (the per-business uniqueness key) current. */
@@ -323,7 +367,7 @@ export async function insertNewAggregate(
 ): Promise<CustomerAggregate> {
   const [root] = await tx.insert(customers).values(coreRow(core)).returning();
   const customerId = root!.id;
-  await linkCustomerToBusiness(tx, businessId, customerId, core.email ?? null);
+  const link = await linkCustomerToBusiness(tx, businessId, customerId, core.email ?? null);
   const sources = parts.sources?.length
     ? await tx
         .insert(customerSources)
@@ -375,6 +419,7 @@ export async function insertNewAggregate(
   return {
     ...root!,
     businessIds: [businessId],
+    standing: [link!],
     sources: sources.map(withoutOwner).sort(by((r) => r.source, (r) => r.externalId)),
     metrics: (await section(customerMetrics, parts.metrics)) as MetricsRow | null,
     demographics: (await section(customerDemographics, parts.demographics)) as DemographicsRow | null,
@@ -464,59 +509,4 @@ function excludedColumns(table: PgTable, except: string[]): Record<string, SQL> 
       .filter(([key, col]) => !except.includes(key) && !col.generated)
       .map(([key, col]) => [key, sql.raw(`excluded."${col.name}"`)]),
   );
-}
-
-export interface ListCustomersFilter {
-  businessId: string;
-  status?: string;
-  tag?: string;
-  q?: string;
-  includeDeleted?: boolean;
-  limit: number;
-  after?: KeysetPosition;
-}
-
-/** Newest first, keyset-paged on (created_at, id) so pages stay stable while customers are added. */
-export async function listCustomers(ex: Executor, f: ListCustomersFilter) {
-  const conditions: (SQL | undefined)[] = [
-    eq(businessCustomers.businessId, f.businessId),
-    f.includeDeleted ? undefined : isNull(customers.deletedAt),
-    f.status ? eq(customers.status, f.status as (typeof customers.$inferSelect)['status']) : undefined,
-    f.tag ? sql`${customers.tags} @> ARRAY[${f.tag}]::text[]` : undefined,
-    f.q ? searchCondition(f.q) : undefined,
-    f.after ? beyond(customers.createdAt, customers.id, f.after, 'desc') : undefined,
-  ];
-  return ex
-    .select({
-      id: customers.id,
-      version: customers.version,
-      email: customers.email,
-      phone: customers.phoneNormalized,
-      firstName: customers.firstName,
-      lastName: customers.lastName,
-      fullName: customers.fullName,
-      status: customers.status,
-      customerType: customers.customerType,
-      tags: customers.tags,
-      createdAt: customers.createdAt,
-      updatedAt: customers.updatedAt,
-      deletedAt: customers.deletedAt,
-      lastActiveAt: customers.lastActiveAt,
-      cursorAt: exactTimestamp(customers.createdAt),
-    })
-    .from(customers)
-    .innerJoin(businessCustomers, eq(businessCustomers.customerId, customers.id))
-    .where(and(...conditions))
-    .orderBy(desc(customers.createdAt), desc(customers.id))
-    .limit(f.limit + 1);
-}
-
-function searchCondition(q: string): SQL {
-  const pattern = `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const digits = q.replace(/[^\d]/g, '');
-  return or(
-    sql`${customers.emailLowercase} LIKE ${pattern}`,
-    sql`lower(${customers.fullName}) LIKE ${pattern}`,
-    digits.length >= 3 ? sql`${customers.phoneNormalized} LIKE ${`%${digits}%`}` : undefined,
-  )!;
 }

@@ -25,7 +25,7 @@ export function customersRouter(customers: CustomersService): Router {
   router.get('/customers/:id', requirePermission('customers:read'), async (req, res) => {
     const { id } = parseInput(customerIdParams, req.params, 'params');
     const { includeDeleted } = parseInput(readQuery, req.query, 'query');
-    const customer = await customers.get(principalOf(req).businessId, id, { includeDeleted });
+    const customer = await customers.profile(principalOf(req).businessId, id, { includeDeleted });
     res.set('ETag', `"v${customer.version}"`).json({ success: true, data: customer });
   });
 

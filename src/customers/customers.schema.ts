@@ -2,7 +2,7 @@
 // queries, and the inferred types. Timestamps are ISO-8601 with offset, dates YYYY-MM-DD.
 import { isValidPhoneNumber } from 'libphonenumber-js';
 import { z } from 'zod';
-import { ADDRESS_TYPES, CUSTOMER_STATUSES, CUSTOMER_TYPES, RISK_LEVELS } from '../db/schema/index.js';
+import { ADDRESS_TYPES, CUSTOMER_STATUSES, CUSTOMER_TYPES, LOYALTY_TIERS, RISK_LEVELS } from '../db/schema/index.js';
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
 
@@ -406,14 +406,30 @@ function checkUniqueWithin<T>(
 
 export const customerIdParams = z.strictObject({ id: uuid });
 
-export const listCustomersQuery = z.strictObject({
+const queryMoney = z.coerce.number().min(0).max(9_999_999_999.99);
+export const listCustomersQuery = z
+  .strictObject({
   status: z.enum(CUSTOMER_STATUSES).optional(),
   tag: z.string().trim().min(1).max(50).optional(),
   q: z.string().trim().min(1).max(200).optional(),
+  tier: z.enum(LOYALTY_TIERS, { message: `must be one of ${LOYALTY_TIERS.join(', ')}` }).optional(),
+  segmentId: uuid.optional(),
+  minSpent: queryMoney.optional(),
+  maxSpent: queryMoney.optional(),
+  lastVisitFrom: isoDate.optional(),
+  lastVisitTo: isoDate.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(500).optional(),
   includeDeleted: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-});
+  })
+  .refine((f) => f.minSpent === undefined || f.maxSpent === undefined || f.minSpent <= f.maxSpent, {
+    path: ['maxSpent'],
+    message: 'must not be less than minSpent',
+  })
+  .refine((f) => !f.lastVisitFrom || !f.lastVisitTo || f.lastVisitFrom <= f.lastVisitTo, {
+    path: ['lastVisitTo'],
+    message: 'must not be before lastVisitFrom',
+  });
 export type ListCustomersQuery = z.output<typeof listCustomersQuery>;
 
 export const readQuery = z.strictObject({

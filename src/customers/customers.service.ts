@@ -1,12 +1,21 @@
 // Customer reads (aggregate, list) scoped to the caller's business; writes go through the
 // DatabaseSyncService, the one write path.
 import type { Db } from '../db/db.client.js';
-import { decodeCursor, keysetPage } from '../db/keyset.js';
+import { decodeCursor, encodeCursor } from '../db/keyset.js';
+import { searchCustomers } from './customer-search.repository.js';
 import { AppError } from '../errors.js';
 import type { DatabaseSyncService, WriteContext, WriteResult } from '../sync/database-sync.service.js';
 import type { SyncWaiter } from '../sync/sync-waiter.js';
-import { belongsToBusiness, listCustomers, loadAggregate, type CustomerAggregate } from './customers.repository.js';
+import { belongsToBusiness, loadAggregate, type CustomerAggregate } from './customers.repository.js';
 import type { ListCustomersQuery } from './customers.schema.js';
+import { loadInsights, type InsightRow } from './customer-insights.repository.js';
+import { loadTierConfig } from '../tiers/tiers.repository.js';
+import { progressToNextTier, TIER_ORDER, type PeriodValues } from '../tiers/tier-rules.js';
+import type { TierRequirement } from '../db/schema/index.js';
+
+const DAY_MS = 86_400_000;
+/** A customer whose last visit is this many days ago or more is at risk (reference 002). */
+export const AT_RISK_DAYS = 90;
 
 export class CustomersService {
   constructor(
@@ -29,17 +38,57 @@ export class CustomersService {
     return customer;
   }
 
+  /**
+   * The aggregate plus what a business owner's profile view needs: loyalty status and progress
+   * to the next tier, current and predicted CLV, segments, days since the last visit, at-risk.
+   */
+  async profile(businessId: string, id: string, opts: { includeDeleted?: boolean; now?: Date } = {}) {
+    const customer = await this.get(businessId, id, opts);
+    const now = opts.now ?? new Date();
+    const [insights, config] = await Promise.all([loadInsights(this.db, businessId, id, now), loadTierConfig(this.db, businessId)]);
+    const standing = customer.standing.find((s) => s.businessId === businessId)!;
+    const values = (req: TierRequirement): PeriodValues => periodValues(insights!, req.evaluationPeriod);
+    const lastVisit = customer.metrics?.lastOrderDate ?? null;
+    const daysSinceLastVisit = lastVisit === null ? null : Math.floor((Date.parse(now.toISOString().slice(0, 10)) - Date.parse(lastVisit)) / DAY_MS);
+    const pendingDowngrade = insights?.downgrade_due_at
+      ? { dueAt: new Date(insights.downgrade_due_at), to: TIER_ORDER[Math.max(0, TIER_ORDER.indexOf(standing.loyaltyTier) - 1)] }
+      : null;
+    return {
+      ...customer,
+      loyalty: {
+        tier: standing.loyaltyTier,
+        tierUpdatedAt: standing.tierUpdatedAt,
+        override: standing.tierOverride ? { tier: standing.tierOverride, reason: standing.tierOverrideReason } : null,
+        pendingDowngrade,
+        points: insights?.points ?? 0,
+        progress: progressToNextTier(standing.loyaltyTier, config.thresholds, values),
+      },
+      clv: {
+        current: customer.metrics?.lifetimeValue ?? 0,
+        predicted: customer.metrics?.predictedLifetimeValue ?? null,
+      },
+      segments: insights?.segments ?? [],
+      lastVisit,
+      daysSinceLastVisit,
+      isAtRisk: daysSinceLastVisit !== null && daysSinceLastVisit >= AT_RISK_DAYS,
+    };
+  }
+
+  /** Filters and free-text search; newest first, or best match first when searching. */
   async list(businessId: string, query: ListCustomersQuery) {
-    const rows = await listCustomers(this.db, {
+    const { cursor, ...filters } = query;
+    const rows = await searchCustomers(this.db, {
       businessId,
-      status: query.status,
-      tag: query.tag,
-      q: query.q,
-      includeDeleted: query.includeDeleted,
-      limit: query.limit,
-      after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      ...filters,
+      after: cursor ? (query.q ? decodeScoreCursor(cursor) : decodeCursor(cursor)) : undefined,
     });
-    return keysetPage(rows, query.limit);
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    const more = rows.length > query.limit && last;
+    return {
+      items: page.map(({ cursorAt: _c, score: _s, ...item }) => item),
+      nextCursor: more ? (query.q ? encodeScoreCursor(last.score!, last.id) : encodeCursor({ at: last.cursorAt, id: last.id })) : null,
+    };
   }
 
   create(businessId: string, body: unknown): Promise<WriteResult> {
@@ -57,4 +106,32 @@ export class CustomersService {
   delete(id: string, ctx: WriteContext): Promise<WriteResult> {
     return this.sync.deleteCustomer(id, ctx);
   }
+}
+
+function periodValues(row: InsightRow, period: TierRequirement['evaluationPeriod']): PeriodValues {
+  const points = row.points;
+  switch (period) {
+    case 'monthly':
+      return { spend: Number(row.spend_monthly), visits: row.visits_monthly, points };
+    case 'quarterly':
+      return { spend: Number(row.spend_quarterly), visits: row.visits_quarterly, points };
+    case 'yearly':
+      return { spend: Number(row.spend_yearly), visits: row.visits_yearly, points };
+    default:
+      return { spend: Number(row.spend_lifetime), visits: row.visits_lifetime, points };
+  }
+}
+
+const encodeScoreCursor = (score: number, id: string) => Buffer.from(JSON.stringify(['s', score, id])).toString('base64url');
+
+function decodeScoreCursor(cursor: string): { score: number; id: string } {
+  try {
+    const [tag, score, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (tag === 's' && typeof score === 'number' && Number.isFinite(score) && typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id)) return { score, id };
+  } catch {
+    // fall through to the error below
+  }
+  throw new AppError('INVALID_INPUT', 'Invalid input: query.cursor: is not a cursor this API returned for this search', [
+    { field: 'query.cursor', message: 'is not a cursor this API returned for this search' },
+  ]);
 }

@@ -12,6 +12,12 @@ export const ADVISORY_LOCKS = {
   memoryLoader: 360_006,
   /** The nightly prediction job: one instance refits and rescores at a time. */
   predictions: 360_007,
+  /** With hashtext(business id): one whole-business tier recalculation at a time. */
+  tiers: 360_008,
+  /** With hashtext(segment id): one recalculation of a segment at a time. */
+  segment: 360_009,
+  /** The scheduled standing job (due downgrades, rolling windows, time-relative segments). */
+  standingSchedule: 360_010,
 } as const;
 
 /**

@@ -2,6 +2,7 @@
 // PGlite in-process (data on disk under PGLITE_DATA_DIR, so a restart keeps it).
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -36,7 +37,7 @@ export function createDatabase(config: Config['database']): DatabaseHandle {
     };
   }
   mkdirSync(config.dataDir, { recursive: true });
-  const client = new PGlite(config.dataDir);
+  const client = new PGlite(config.dataDir, { extensions: { pg_trgm } });
   return {
     kind: 'pglite',
     db: drizzlePglite(client, { schema }),

@@ -27,6 +27,8 @@ import { clearPendingMetrics, recomputeTransactionMetrics } from '../customers/t
 import { writePredictedMetrics, type PredictedMetrics } from '../customers/predicted-metrics.repository.js';
 import { fillContactsAndBump, insertGuestCustomers, insertSourceLinks, type ContactFields } from '../customers/source-links.repository.js';
 import { appendSyncLog, appendSyncLogs } from './sync-logs.repository.js';
+import { bumpVersions, refreshStanding } from '../standing/standing.js';
+import { appendCustomerEvents } from '../events/domain-events.repository.js';
 
 /** One customer's part of a linkSources batch. */
 export interface LinkPlan {
@@ -66,12 +68,13 @@ class NothingChanged extends Error {
 }
 
 export class DatabaseSyncService {
-  private readonly committedListeners = new Set<(change: CommittedChange) => void>();
+  /** Listeners get each committed change, or null after a set-based change of many customers. */
+  private readonly committedListeners = new Set<(change: CommittedChange | null) => void>();
 
   constructor(private readonly db: Db) {}
 
   /** Called after each commit that appended an outbox row (the in-process projector listens). */
-  onCommitted(listener: (change: CommittedChange) => void): () => void {
+  onCommitted(listener: (change: CommittedChange | null) => void): () => void {
     this.committedListeners.add(listener);
     return () => this.committedListeners.delete(listener);
   }
@@ -125,6 +128,7 @@ export class DatabaseSyncService {
       const missing = attaches.find((p) => !versions.has(p.customerId));
       if (missing) throw new AppError('NOT_FOUND', `Customer ${missing.customerId} not found`);
       await insertSourceLinks(tx, plans.flatMap((p) => p.sources.map((s) => ({ customerId: p.customerId, ...s }))));
+      await refreshStanding(tx, plans.map((p) => p.customerId));
       const after = await loadAggregates(tx, plans.map((p) => p.customerId), 0);
       const entries = plans.map((p) => {
         const aggregate = after.get(p.customerId)!;
@@ -138,6 +142,8 @@ export class DatabaseSyncService {
         };
       });
       const ids = await appendSyncLogs(tx, entries);
+      await appendCustomerEvents(tx, 'customers.customer.created', entries.filter((e) => e.operation === 'create').map(eventOf));
+      await appendCustomerEvents(tx, 'customers.customer.updated', entries.filter((e) => e.operation === 'update').map(eventOf));
       return entries.map((e, i) => ({ customerId: e.entityId, version: e.entityVersion, syncLogId: ids[i]! }));
     });
     for (const change of committed) this.emit(change);
@@ -168,22 +174,61 @@ export class DatabaseSyncService {
   private async writeMetrics(write: (tx: Tx) => Promise<{ id: string; version: number }[]>): Promise<{ changed: number }> {
     const committed = await this.inTransaction(async (tx) => {
       const changed = await write(tx);
+      // New metrics may move a tier or a segment membership: same commit, same version.
+      const standing = await refreshStanding(tx, changed.map((c) => c.id));
       const aggregates = await loadAggregates(tx, changed.map((c) => c.id), 0);
-      const ids = await appendSyncLogs(
-        tx,
-        changed.map((c) => ({
-          entityType: 'customer',
-          entityId: c.id,
-          operation: 'update',
-          entityVersion: c.version,
-          contentHash: aggregateHash(aggregates.get(c.id)!),
-          changedFields: ['metrics'],
-        })),
-      );
+      const entries = changed.map((c) => ({
+        entityType: 'customer' as const,
+        entityId: c.id,
+        operation: 'update' as const,
+        entityVersion: c.version,
+        contentHash: aggregateHash(aggregates.get(c.id)!),
+        changedFields: standing.has(c.id) ? ['metrics', 'standing'] : ['metrics'],
+      }));
+      const ids = await appendSyncLogs(tx, entries);
+      await appendCustomerEvents(tx, 'customers.customer.updated', entries.map(eventOf));
       return changed.map((c, i) => ({ customerId: c.id, version: c.version, syncLogId: ids[i]! }));
     });
     for (const change of committed) this.emit(change);
     return { changed: committed.length };
+  }
+
+  /**
+   * Changes this business's standing of one customer (preferences, a tier override, …) as one
+   * aggregate change: the customer is locked, `work` writes its rows in the transaction and says
+   * whether anything changed; if so the tier and segments are re-evaluated, the version bumps and
+   * the outbox row is appended. If not, the transaction rolls back and nothing changes.
+   */
+  async changeStanding(
+    customerId: string,
+    ctx: WriteContext & { changedField: string; actor?: string },
+    work: (tx: Tx) => Promise<boolean>,
+  ): Promise<WriteResult> {
+    try {
+      const result = await this.inTransaction(async (tx) => {
+        await this.lockForWrite(tx, customerId, ctx);
+        const before = (await loadAggregate(tx, customerId))!;
+        if (!(await work(tx))) throw new NothingChanged(before);
+        await refreshStanding(tx, [customerId], { actor: ctx.actor });
+        await bumpVersions(tx, [customerId]);
+        const after = (await loadAggregate(tx, customerId))!;
+        const syncLogId = await appendSyncLog(tx, {
+          entityType: 'customer',
+          entityId: customerId,
+          operation: 'update',
+          entityVersion: after.version,
+          contentHash: aggregateHash(after),
+          changedFields: [ctx.changedField, ...changedFieldNames(before, after).filter((f) => f !== ctx.changedField)],
+        });
+        await appendCustomerEvents(tx, 'customers.customer.updated', [{ customerId, changedFields: [ctx.changedField] }]);
+        return { customer: after, changed: true, syncLogId };
+      });
+      this.announce(result);
+      return result;
+    } catch (err) {
+      if (err instanceof NothingChanged) return { customer: err.customer, changed: false, syncLogId: null };
+      throw err;
+    }
   }
 
   /** Soft delete: sets deleted_at, bumps the version and appends a `delete` outbox row. */
@@ -191,7 +236,10 @@ export class DatabaseSyncService {
     const result = await this.inTransaction(async (tx) => {
       await this.lockForWrite(tx, customerId, ctx);
       await softDeleteCustomer(tx, customerId);
+      // A deleted customer leaves every segment.
+      await refreshStanding(tx, [customerId]);
       const after = (await loadAggregate(tx, customerId))!;
+      await appendCustomerEvents(tx, 'customers.customer.deleted', [{ customerId, changedFields: ['deletedAt'] }]);
       const syncLogId = await appendSyncLog(tx, {
         entityType: 'customer',
         entityId: customerId,
@@ -236,11 +284,14 @@ export class DatabaseSyncService {
           await replaceAddresses(tx, id, desired.addresses ?? []);
           await replaceIpAddresses(tx, id, desired.ipAddresses ?? []);
           appended = await appendActivities(tx, id, desired.activities ?? []);
+          await refreshStanding(tx, [id]);
           after = (await loadAggregate(tx, id))!;
         } else {
           after = await insertNewAggregate(tx, ctx.businessId, core, desired);
           id = after.id;
           appended = desired.activities?.length ?? 0;
+          // A new customer's metrics may already qualify for a tier or a segment.
+          if ((await refreshStanding(tx, [id])).size > 0) after = (await loadAggregate(tx, id))!;
         }
 
         const changedFields = changedFieldNames(before, after);
@@ -257,6 +308,7 @@ export class DatabaseSyncService {
           contentHash: aggregateHash(after),
           changedFields,
         });
+        await appendCustomerEvents(tx, before ? 'customers.customer.updated' : 'customers.customer.created', [{ customerId: id, changedFields }]);
         return { customer: after, changed: true, syncLogId };
       });
       this.announce(result);
@@ -292,10 +344,17 @@ export class DatabaseSyncService {
     if (result.syncLogId) this.emit({ customerId: result.customer.id, version: result.customer.version, syncLogId: result.syncLogId });
   }
 
+  /** After a set-based standing change (recalculation) committed outbox rows for many customers. */
+  announceBulk(): void {
+    for (const listener of this.committedListeners) listener(null);
+  }
+
   private emit(change: CommittedChange): void {
     for (const listener of this.committedListeners) listener(change);
   }
 }
+
+const eventOf = (e: { entityId: string; changedFields: string[] }) => ({ customerId: e.entityId, changedFields: e.changedFields });
 
 /**
  * Resending what is stored changes nothing. An address sent without an id that matches a stored

@@ -70,6 +70,34 @@ function mainContent(a: CustomerAggregate): DocData {
     deletedAt: a.deletedAt,
     lastActiveAt: a.lastActiveAt,
     sources,
+    // Per business: what its admin UI filters and shows (the override's free-text reason stays in PostgreSQL).
+    businesses: Object.fromEntries(
+      a.standing.map((st) => [
+        st.businessId,
+        {
+          tier: st.loyaltyTier,
+          tierUpdatedAt: st.tierUpdatedAt,
+          tierOverride: st.tierOverride,
+          segmentIds: st.segmentIds,
+          preferences: st.preferences && {
+            emailMarketing: st.preferences.emailMarketing,
+            smsMarketing: st.preferences.smsMarketing,
+            pushNotifications: st.preferences.pushNotifications,
+            loyaltyUpdates: st.preferences.loyaltyUpdates,
+            transactionReceipts: st.preferences.transactionReceipts,
+            promotionalOffers: st.preferences.promotionalOffers,
+            surveyInvitations: st.preferences.surveyInvitations,
+            newsletterSubscription: st.preferences.newsletterSubscription,
+            frequency: st.preferences.frequency,
+            preferredChannel: st.preferences.preferredChannel,
+            timezone: st.preferences.timezone,
+            quietHoursStart: st.preferences.quietHoursStart,
+            quietHoursEnd: st.preferences.quietHoursEnd,
+            updatedAt: st.preferences.updatedAt,
+          },
+        },
+      ]),
+    ),
     metrics: m && {
       totalOrders: m.totalOrders,
       completedOrders: m.completedOrders,

@@ -63,6 +63,10 @@ export const customers = pgTable(
     index('idx_customers_deleted_at').on(t.deletedAt),
     index('idx_customers_tags').using('gin', t.tags),
     index('idx_customers_custom_attributes').using('gin', t.customAttributes),
+    // Typo-tolerant search (pg_trgm): similarity and substring matches on name, email and phone.
+    index('idx_customers_full_name_trgm').using('gin', sql`lower(${t.fullName}) gin_trgm_ops`),
+    index('idx_customers_email_trgm').using('gin', sql`${t.emailLowercase} gin_trgm_ops`),
+    index('idx_customers_phone_trgm').using('gin', sql`${t.phoneNormalized} gin_trgm_ops`),
   ],
 );
 

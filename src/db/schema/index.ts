@@ -8,3 +8,8 @@ export * from './relations.js';
 export * from './reconcile-runs.js';
 export * from './ingest.js';
 export * from './memory.js';
+export * from './tiers.js';
+export * from './segments.js';
+export * from './preferences.js';
+export * from './domain-events.js';
+export * from './recalculation-runs.js';

@@ -4,6 +4,8 @@ import { businessCustomers, businesses } from './businesses.js';
 import { customerActivities, customerAddresses, customerIpAddresses } from './customer-history.js';
 import { customerDemographics, customerEngagement, customerMetrics, customerRiskAssessments } from './customer-profile.js';
 import { customerSources, customers } from './customers.js';
+import { customerCommunicationPreferences } from './preferences.js';
+import { customerSegmentAssignments } from './segments.js';
 
 export const customersRelations = relations(customers, ({ one, many }) => ({
   businessLinks: many(businessCustomers),
@@ -15,6 +17,15 @@ export const customersRelations = relations(customers, ({ one, many }) => ({
   addresses: many(customerAddresses),
   ipAddresses: many(customerIpAddresses),
   activities: many(customerActivities),
+  segmentAssignments: many(customerSegmentAssignments),
+  preferences: many(customerCommunicationPreferences),
+}));
+
+export const customerSegmentAssignmentsRelations = relations(customerSegmentAssignments, ({ one }) => ({
+  customer: one(customers, { fields: [customerSegmentAssignments.customerId], references: [customers.id] }),
+}));
+export const customerPreferencesRelations = relations(customerCommunicationPreferences, ({ one }) => ({
+  customer: one(customers, { fields: [customerCommunicationPreferences.customerId], references: [customers.id] }),
 }));
 
 export const businessCustomersRelations = relations(businessCustomers, ({ one }) => ({

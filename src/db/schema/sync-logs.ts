@@ -20,7 +20,9 @@ export const syncLogs = pgTable(
     entityVersion: bigint('entity_version', { mode: 'number' }).notNull(),
     postgresStatus: varchar('postgres_status', { length: 20, enum: SYNC_STATUSES }).notNull().default('completed'),
     firestoreStatus: varchar('firestore_status', { length: 20, enum: SYNC_STATUSES }).notNull().default('pending'),
-    contentHash: varchar('content_hash', { length: 64 }).notNull(),
+    // Null when a set-based statement (tier or segment recalculation) wrote the row without loading
+    // each aggregate; the projector never reads it, it is for the sync API's readers.
+    contentHash: varchar('content_hash', { length: 64 }),
     changedFields: text('changed_fields').array().notNull().default(sql`'{}'::text[]`),
     errorMessage: text('error_message'),
     retryCount: integer('retry_count').notNull().default(0),

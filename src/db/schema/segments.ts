@@ -1,0 +1,50 @@
+// Customer segments (reference 002): criteria definitions per business and who is in each.
+import { sql } from 'drizzle-orm';
+import { boolean, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { businesses } from './businesses.js';
+import { customers } from './customers.js';
+
+const tz = { withTimezone: true } as const;
+
+export const customerSegments = pgTable(
+  'customer_segments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    businessId: uuid('business_id')
+      .notNull()
+      .references(() => businesses.id, { onDelete: 'cascade' }),
+    name: varchar('name', { length: 255 }).notNull(),
+    description: text('description'),
+    /** Validated SegmentCriteria (segment-criteria.ts); compiled to SQL on every evaluation. */
+    criteria: jsonb('criteria').$type<unknown>().notNull(),
+    isActive: boolean('is_active').notNull().default(true),
+    /** Criteria that depend on "now" (timeframes, daysSinceLastVisit) are re-evaluated on a schedule. */
+    timeRelative: boolean('time_relative').notNull().default(false),
+    lastCalculatedAt: timestamp('last_calculated_at', tz),
+    createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
+    deletedAt: timestamp('deleted_at', tz),
+  },
+  (t) => [
+    uniqueIndex('uq_customer_segments_business_name').on(t.businessId, sql`lower(${t.name})`).where(sql`${t.deletedAt} IS NULL`),
+    index('idx_customer_segments_business').on(t.businessId, t.createdAt.desc(), t.id.desc()),
+  ],
+);
+
+export const customerSegmentAssignments = pgTable(
+  'customer_segment_assignments',
+  {
+    segmentId: uuid('segment_id')
+      .notNull()
+      .references(() => customerSegments.id, { onDelete: 'cascade' }),
+    customerId: uuid('customer_id')
+      .notNull()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    businessId: uuid('business_id').notNull(),
+    assignedAt: timestamp('assigned_at', tz).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.segmentId, t.customerId] }),
+    index('idx_segment_assignments_customer').on(t.customerId),
+  ],
+);

@@ -1,0 +1,95 @@
+// A customer's standing with each business (tier, segment memberships) is derived from their
+// data. Every write of the aggregate re-derives it for the customers it touched, inside the same
+// transaction, so Firestore never shows a tier or segment that disagrees with the metrics.
+// Whole-business recalculations (thresholds changed, a segment recalculated, the schedule) use
+// the same statements in chunks: find candidates without locks, then per chunk lock the
+// customers in id order (the order every writer locks in), decide again on fresh data, write,
+// and record the changed customers in the outbox.
+import { sql } from 'drizzle-orm';
+import { queryRows, type Db, type Tx } from '../db/db.client.js';
+import { applyMemberships, loadActiveSegments } from '../segments/segment-membership.js';
+import { loadTierConfigs } from '../tiers/tiers.repository.js';
+import { applyTierDecisions } from '../tiers/tier-evaluation.js';
+
+const uuidArray = (ids: string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
+
+/**
+ * Re-evaluates tiers, then segment memberships (which may depend on the tier), of these
+ * customers with every business they belong to. Writes history rows and domain events; returns
+ * the customers whose standing changed. The caller holds their row locks and bumps versions.
+ */
+export async function refreshStanding(tx: Tx, customerIds: string[], opts: { asOf?: Date; actor?: string } = {}): Promise<Set<string>> {
+  const asOf = opts.asOf ?? new Date();
+  const changed = new Set<string>();
+  if (customerIds.length === 0) return changed;
+  const links = await queryRows<{ business_id: string }>(
+    tx,
+    sql`SELECT DISTINCT business_id::text FROM business_customers WHERE customer_id = ANY(${uuidArray(customerIds)})`,
+  );
+  const businessIds = links.map((l) => l.business_id);
+  if (businessIds.length === 0) return changed;
+  const configs = await loadTierConfigs(tx, businessIds);
+  for (const businessId of businessIds) {
+    const moves = await applyTierDecisions(tx, configs.get(businessId)!, businessId, asOf, { ids: customerIds }, opts.actor ?? null);
+    for (const m of moves) changed.add(m.customerId);
+  }
+  const segments = await loadActiveSegments(tx, businessIds);
+  for (const change of await applyMemberships(tx, segments, asOf, customerIds)) changed.add(change.customerId);
+  return changed;
+}
+
+/** Bumps the versions of customers whose aggregate changed; returns their new versions. */
+export async function bumpVersions(tx: Tx, customerIds: string[]): Promise<{ id: string; version: number }[]> {
+  if (customerIds.length === 0) return [];
+  return queryRows<{ id: string; version: number }>(
+    tx,
+    sql`UPDATE customers SET version = version + 1, updated_at = now()
+        WHERE id = ANY(${uuidArray(customerIds)}) RETURNING id::text AS id, version::int AS version`,
+  );
+}
+
+/**
+ * Bumps the versions of these customers and appends their outbox rows in one statement. The
+ * content hash is left null: a set-based change does not load each aggregate to hash it.
+ */
+export async function recordStandingChanges(tx: Tx, customerIds: string[], changedFields: string[]): Promise<number> {
+  if (customerIds.length === 0) return 0;
+  const rows = await queryRows<{ n: number }>(
+    tx,
+    sql`WITH bumped AS (
+          UPDATE customers SET version = version + 1, updated_at = now()
+          WHERE id = ANY(${uuidArray(customerIds)}) RETURNING id, version
+        ), logged AS (
+          INSERT INTO sync_logs (entity_type, entity_id, operation, entity_version, content_hash, changed_fields, created_at)
+          SELECT 'customer', id, 'update', version, NULL, ${`{${changedFields.join(',')}}`}::text[], clock_timestamp() FROM bumped
+          RETURNING 1
+        )
+        SELECT count(*)::int AS n FROM logged`,
+  );
+  return rows[0]!.n;
+}
+
+export const STANDING_CHUNK = 20_000;
+
+/**
+ * Applies a whole-business change to the candidates in chunks of STANDING_CHUNK, each in its own
+ * transaction: lock the chunk's customers in id order, `apply` (which decides again on the data
+ * it now sees and returns the customers it changed), then record those in the outbox.
+ */
+export async function applyInChunks(
+  db: Db,
+  candidates: string[],
+  changedFields: string[],
+  apply: (tx: Tx, ids: string[]) => Promise<Set<string>>,
+): Promise<number> {
+  let changed = 0;
+  for (let i = 0; i < candidates.length; i += STANDING_CHUNK) {
+    const chunk = candidates.slice(i, i + STANDING_CHUNK);
+    changed += await db.transaction(async (tx) => {
+      await tx.execute(sql`SELECT count(*) FROM (SELECT id FROM customers WHERE id = ANY(${uuidArray(chunk)}) ORDER BY id FOR UPDATE) locked`);
+      const ids = await apply(tx, chunk);
+      return recordStandingChanges(tx, [...ids], changedFields);
+    });
+  }
+  return changed;
+}
