@@ -2,7 +2,7 @@
 // range, last visit range. Free text matches name, email and phone through pg_trgm indexes:
 // substrings, and similar spellings (`%`, trigram similarity ≥ pg_trgm.similarity_threshold,
 // 0.3 by default), so "jon smtih" finds John Smith. Without text the order is newest first;
-// with text, best match first. Both orders are total (ties broken by id), so keyset pages never
+// with text, best match first. Text with an @ matches emails only. Both orders are total (ties broken by id), so keyset pages never
 // skip or repeat a customer.
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Executor } from '../db/db.client.js';
@@ -69,9 +69,10 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
     const pattern = `%${escapeLike(q)}%`;
     const digits = q.replace(/\D/g, '');
     const phone = digits.length >= 4 && !/[a-z]/.test(q);
+    // Text with an @ is an email: matched as a substring of emails only, never as a name.
+    const email = q.includes('@');
     const matches = [
-      sql`lower(c.full_name) % ${q}`,
-      sql`lower(c.full_name) LIKE ${pattern}`,
+      ...(email ? [] : [sql`lower(c.full_name) % ${q}`, sql`lower(c.full_name) LIKE ${pattern}`]),
       sql`c.email_lowercase LIKE ${pattern}`,
       ...(phone ? [sql`c.phone_normalized LIKE ${`%${digits}%`}`] : []),
     ];
@@ -91,7 +92,7 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
   const rows = await queryRows<CustomerListRow & { createdAt: string | Date; updatedAt: string | Date; deletedAt: string | Date | null; lastActiveAt: string | Date | null }>(
     ex,
     sql`SELECT * FROM (
-          SELECT c.id::text AS id, c.version::int AS version, c.email, c.phone_normalized AS phone, c.first_name AS "firstName",
+          SELECT c.id, c.version::int AS version, c.email, c.phone_normalized AS phone, c.first_name AS "firstName",
             c.last_name AS "lastName", c.full_name AS "fullName", c.status, c.customer_type AS "customerType", c.tags,
             bc.loyalty_tier AS "loyaltyTier", coalesce(m.total_spent, 0)::float8 AS "totalSpent", m.last_order_date::text AS "lastVisit",
             c.created_at AS "createdAt", c.updated_at AS "updatedAt", c.deleted_at AS "deletedAt", c.last_active_at AS "lastActiveAt",

@@ -1,0 +1,109 @@
+// Customer search and the profile view over HTTP against real PostgreSQL (pg_trgm): typo-tolerant
+// free text, every filter, keyset pages that neither skip nor repeat, and the profile's insights.
+import request from 'supertest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildCustomer } from '../support/builders.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+let t: TestApp;
+let business: { id: string; token: string };
+const auth = (token = business.token) => ({ Authorization: `Bearer ${token}` });
+const ids: Record<string, string> = {};
+
+async function create(key: string, overrides: Record<string, unknown>, b = business) {
+  const res = await request(t.app).post('/api/v1/customers').set(auth(b.token)).send(buildCustomer(overrides)).expect(201);
+  ids[key] = res.body.data.id as string;
+}
+async function search(query: string, token = business.token) {
+  const res = await request(t.app).get(`/api/v1/customers?${query}`).set(auth(token)).expect(200);
+  return res.body as { data: { id: string; loyaltyTier: string }[]; meta: { nextCursor: string | null } };
+}
+const found = async (query: string) => (await search(query)).data.map((c) => c.id);
+
+beforeAll(async () => {
+  t = await createTestApp();
+  business = await t.newBusiness();
+  await create('john', { firstName: 'John', lastName: 'Smith', email: 'john.smith@example.com', phone: '+14155550101', tags: ['vip'], metrics: { totalSpent: 1200, netRevenue: 1200, lastOrderDate: '2026-01-10' } });
+  await create('jane', { firstName: 'Jane', lastName: 'Smithers', email: 'jane@shop.example', phone: '+14155550102', tags: [], metrics: { totalSpent: 300, lastOrderDate: '2025-06-01' } });
+  await create('maria', { firstName: 'María', lastName: 'García', email: 'maria.garcia@example.org', phone: '+34915550103', tags: ['vip'], metrics: { totalSpent: 50 } });
+  await create('noName', { firstName: null, lastName: null, email: 'anon@example.net', phone: '+442071838750', tags: [], metrics: null });
+  for (let i = 0; i < 7; i++) await create(`smith${i}`, { firstName: `Alex${i}`, lastName: 'Smith', email: `alex${i}@example.com`, phone: `+1415555020${i}`, tags: [], metrics: { totalSpent: 20 } });
+  const other = await t.newBusiness('Other');
+  await create('foreignSmith', { firstName: 'John', lastName: 'Smith', email: 'john.smith@other.example' }, other);
+});
+afterAll(() => t.close());
+afterEach(() => vi.useRealTimers());
+
+describe('customer search', () => {
+  it('finds names despite typos, by email and by phone digits, and only in the caller’s business', async () => {
+    expect((await found('q=jon%20smith'))[0]).toBe(ids.john);
+    expect((await found('q=john%20smtih'))[0]).toBe(ids.john);
+    expect(await found('q=example.org')).toEqual([ids.maria]);
+    expect(await found('q=john.smith%40')).toEqual([ids.john]);
+    expect(await found('q=garcia')).toEqual([ids.maria]); // close enough to García
+    expect(await found('q=garc%C3%ADa')).toEqual([ids.maria]);
+    expect(await found('q=2071838750')).toEqual([ids.noName]);
+    const smiths = await found('q=smith&limit=50');
+    expect(smiths).not.toContain(ids.foreignSmith);
+    expect(smiths.slice(0, 2)).toContain(ids.john);
+    expect(smiths).toEqual(expect.arrayContaining([ids.jane, ...Array.from({ length: 7 }, (_, i) => ids[`smith${i}`])]));
+  });
+
+  it('pages a search best match first, every match exactly once', async () => {
+    const all = await found('q=smith&limit=50');
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await search(`q=smith&limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...page.data.map((c) => c.id));
+      cursor = page.meta.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(all);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('filters by tag, tier, segment, spend and last visit', async () => {
+    expect((await found('tag=vip')).sort()).toEqual([ids.john, ids.maria].sort());
+    expect((await found('minSpent=200&maxSpent=1200')).sort()).toEqual([ids.john, ids.jane].sort());
+    expect(await found('lastVisitFrom=2025-12-01&lastVisitTo=2026-02-01')).toEqual([ids.john]);
+    // Default ladder: 1,200 spent is SILVER.
+    expect(await found('tier=SILVER')).toEqual([ids.john]);
+    const seg = await request(t.app)
+      .post('/api/v1/segments')
+      .set(auth())
+      .send({ name: 'Spenders', criteria: { operator: 'AND', rules: [{ field: 'totalSpent', operator: 'greater_than', value: 100 }] } })
+      .expect(201);
+    expect((await found(`segmentId=${seg.body.data.id}`)).sort()).toEqual([ids.john, ids.jane].sort());
+    expect((await found(`segmentId=${seg.body.data.id}&q=jane`))).toEqual([ids.jane]);
+  });
+
+  it('refuses inverted ranges and foreign cursors, naming the field', async () => {
+    const res = await request(t.app).get('/api/v1/customers?minSpent=10&maxSpent=5').set(auth()).expect(400);
+    expect(res.body.details).toContainEqual(expect.objectContaining({ field: 'query.maxSpent' }));
+    const page = await search('limit=2');
+    const bad = await request(t.app).get(`/api/v1/customers?q=smith&cursor=${page.meta.nextCursor}`).set(auth()).expect(400);
+    expect(bad.body.details).toContainEqual(expect.objectContaining({ field: 'query.cursor' }));
+    await request(t.app).get('/api/v1/customers?tier=DIAMOND').set(auth()).expect(400);
+  });
+});
+
+describe('customer profile', () => {
+  it('adds loyalty status, progress to the next tier, CLV, segments, recency and the at-risk flag', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-05-01T10:00:00Z') });
+    const res = await request(t.app).get(`/api/v1/customers/${ids.john}`).set(auth()).expect(200);
+    const p = res.body.data;
+    expect(p.loyalty).toMatchObject({
+      tier: 'SILVER',
+      override: null,
+      pendingDowngrade: null,
+      points: 450,
+      // Default gold: 2,000 spent or 25 visits; 1,200 of 2,000 is the best ratio.
+      progress: { nextTier: 'GOLD', progressPercent: 60, remaining: { spend: 800, visits: 25 }, evaluationPeriod: 'lifetime' },
+    });
+    expect(p.clv).toEqual({ current: 0, predicted: null });
+    expect(p.segments).toEqual([expect.objectContaining({ name: 'Spenders' })]);
+    expect(p).toMatchObject({ lastVisit: '2026-01-10', daysSinceLastVisit: 111, isAtRisk: true });
+    const none = (await request(t.app).get(`/api/v1/customers/${ids.noName}`).set(auth()).expect(200)).body.data;
+    expect(none).toMatchObject({ lastVisit: null, daysSinceLastVisit: null, isAtRisk: false, segments: [] });
+  });
+});
