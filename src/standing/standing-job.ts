@@ -5,7 +5,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { ADVISORY_LOCKS, withAdvisoryLock } from '../db/advisory-locks.js';
 import type { DatabaseHandle } from '../db/db.client.js';
 import type { Logger } from '../logger.js';
-import { listBusinessIds } from '../memory/predictions/prediction.repository.js';
+import { listBusinesses } from '../businesses/businesses.repository.js';
 import type { SegmentsService } from '../segments/segments.service.js';
 import type { TiersService } from '../tiers/tiers.service.js';
 
@@ -38,7 +38,7 @@ export class StandingJob {
     if (this.stopped) return false;
     const work = withAdvisoryLock(this.database, ADVISORY_LOCKS.standingSchedule, async () => {
       let failed = false;
-      for (const businessId of await listBusinessIds(this.database.db)) {
+      for (const { id: businessId } of await listBusinesses(this.database.db)) {
         if (this.stopped) break;
         const run = await this.tiers.tryRecalculate(businessId, 'schedule').catch((err: unknown) => {
           failed = true;
