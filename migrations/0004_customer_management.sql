@@ -128,7 +128,7 @@ CREATE INDEX "idx_tier_config_audits_business" ON "tier_config_audits" USING btr
 CREATE INDEX "idx_segment_assignments_customer" ON "customer_segment_assignments" USING btree ("customer_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "uq_customer_segments_business_name" ON "customer_segments" USING btree ("business_id",lower("name")) WHERE "customer_segments"."deleted_at" IS NULL;--> statement-breakpoint
 CREATE INDEX "idx_customer_segments_business" ON "customer_segments" USING btree ("business_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "idx_domain_events_business" ON "domain_events" USING btree ("business_id","id");--> statement-breakpoint
+CREATE INDEX "idx_domain_events_feed" ON "domain_events" USING btree ("business_id","tx_id","id");--> statement-breakpoint
 CREATE INDEX "idx_domain_events_customer" ON "domain_events" USING btree ("customer_id","id");--> statement-breakpoint
 CREATE INDEX "idx_recalculation_runs_business" ON "recalculation_runs" USING btree ("business_id","started_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "idx_business_customers_tier" ON "business_customers" USING btree ("business_id","loyalty_tier");--> statement-breakpoint

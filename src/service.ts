@@ -9,6 +9,7 @@ import { TokenService } from './auth/tokens.js';
 import { BusinessesService } from './businesses/businesses.service.js';
 import type { Config } from './config.js';
 import { CustomersService } from './customers/customers.service.js';
+import { AnalyticsService } from './analytics/analytics.service.js';
 import { ADVISORY_LOCKS, withAdvisoryLock } from './db/advisory-locks.js';
 import { createDatabase, type DatabaseHandle } from './db/db.client.js';
 import { migrateDatabase } from './db/migrate.js';
@@ -33,7 +34,11 @@ import { PredictionJob } from './memory/predictions/prediction-job.js';
 import { predictionRunsRouter } from './memory/predictions/prediction.routes.js';
 import { PredictionService } from './memory/predictions/prediction.service.js';
 import { InProcessProfileCache, RedisProfileCache } from './memory/profile-cache.js';
+import { PreferencesService } from './preferences/preferences.service.js';
 import { IngestScheduler } from './ingest/ingest-scheduler.js';
+import { SegmentsService } from './segments/segments.service.js';
+import { StandingJob } from './standing/standing-job.js';
+import { TiersService } from './tiers/tiers.service.js';
 import { IngestService } from './ingest/ingest.service.js';
 import { createWarehouse } from './warehouse/warehouse.factory.js';
 import type { Warehouse } from './warehouse/warehouse.port.js';
@@ -95,9 +100,11 @@ export async function startService(config: Config, logger: Logger, mode: Service
     if (mode === 'worker' || config.jobsInProcess) await scheduler.start();
     closers.unshift(() => application.interactionsLoader.stop());
     closers.unshift(() => application.predictionJob.stop());
+    closers.unshift(() => application.standingJob.stop());
     if (mode === 'worker' || config.jobsInProcess) {
       application.interactionsLoader.start(config.memory.loader.intervalMs);
       application.predictionJob.start(config.memory.predictions.cron);
+      application.standingJob.start(config.standing.cron);
       log.info({ intervalMs: config.memory.loader.intervalMs, predictionsCron: config.memory.predictions.cron }, 'memory interactions loader and nightly predictions scheduled');
     }
     if (mode === 'worker') {
@@ -176,6 +183,9 @@ export function createApplication({ config, logger, database, firestore, redis, 
   const waiter = new SyncWaiter(database.db, config.sync.waitTimeoutMs, inProcess ? () => projector.wake() : undefined);
   const customers = new CustomersService(database.db, sync, waiter);
   const businesses = new BusinessesService(database.db);
+  const tiers = new TiersService(database, sync);
+  const segments = new SegmentsService(database, sync);
+  const preferences = new PreferencesService({ db: database.db, sync });
   // Retried rows wake the projector here only when it runs here; workers get a NOTIFY.
   const syncAdmin = new SyncAdminService(database.db, inProcess ? () => projector.wake() : undefined);
 
@@ -194,6 +204,7 @@ export function createApplication({ config, logger, database, firestore, redis, 
   const profileCache = redis ? new RedisProfileCache(redis, config.memory.profileTtlSeconds) : new InProcessProfileCache(config.memory.profileTtlSeconds);
   const predictions = new PredictionService({ db: database.db, warehouse, sync, config: config.memory.predictions, logger });
   const predictionJob = new PredictionJob(database, predictions, logger.child({ module: 'prediction-job' }), (status) => metrics.recordJobRun('predictions', status));
+  const standingJob = new StandingJob(database, tiers, segments, logger.child({ module: 'standing-job' }), (status) => metrics.recordJobRun('standing', status));
   const memory = new MemoryService({ db: database.db, sync, warehouse, cache: profileCache, predictor: predictions, logger });
   const interactionsLoader = new InteractionsLoader(database, warehouse, logger.child({ module: 'memory-loader' }), config.memory.loader.batchSize);
 
@@ -203,13 +214,19 @@ export function createApplication({ config, logger, database, firestore, redis, 
     ...(redis ? [{ name: 'redis', check: async () => void (await redis.ping()) }] : []),
   ];
 
+  const analytics = new AnalyticsService(database.db);
   const app = createApp({
+    tiers,
+    segments,
     logger,
     tokens,
     customers,
+    db: database.db,
+    analytics,
     syncAdmin,
     ingest,
     memory,
+    preferences,
     predictionRuns: predictionRunsRouter(database.db),
     readiness,
     metrics,
@@ -217,7 +234,7 @@ export function createApplication({ config, logger, database, firestore, redis, 
     bodyLimit: config.http.bodyLimit,
   });
   const reconciler = new Reconciler(database.db, writer);
-  return { app, tokens, sync, customers, businesses, projector, writer, reconciler, ingest, warehouse, memory, profileCache, interactionsLoader, predictions, predictionJob };
+  return { app, tokens, sync, customers, businesses, projector, writer, reconciler, ingest, warehouse, memory, profileCache, interactionsLoader, predictions, predictionJob, tiers, segments, standingJob };
 }
 
 function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {

@@ -1,7 +1,7 @@
 // SQL of the domain events outbox: events are appended inside the transaction of the change they
 // report, and read by consumers in id order. Payloads carry ids and values, never personal data.
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
-import type { Executor } from '../db/db.client.js';
+import { sql } from 'drizzle-orm';
+import { queryRows, type Executor } from '../db/db.client.js';
 import { domainEvents } from '../db/schema/index.js';
 
 /** Reference 002's event names. */
@@ -40,36 +40,55 @@ export async function appendDomainEvents(ex: Executor, events: NewDomainEvent[])
 
 export interface DomainEventRow {
   id: number;
+  txId: string;
   eventType: string;
   customerId: string | null;
   payload: Record<string, unknown>;
   occurredAt: Date;
 }
 
+/** A consumer's position in the feed: the writing transaction, then the id. */
+export interface FeedPosition {
+  txId: string;
+  id: number;
+}
+
 /**
- * A business's events after `after`, oldest first. Only events of transactions that finished
- * before every transaction still running are returned: a transaction that took a lower id but
- * commits later would otherwise appear behind a consumer's position and never be read.
+ * A business's events after `after`, in (transaction, id) order. Ids are taken when a row is
+ * inserted, so a transaction still running may hold an id below one already committed: reading
+ * in id order would let a consumer move past it. Transaction ids instead are below the horizon
+ * only once every such transaction has ended: events are returned up to the oldest transaction
+ * of this database still running (transactions of other databases cannot write here, so a long
+ * one there does not hold the feed back), and every event written later has a greater position.
  */
-export async function listDomainEvents(ex: Executor, businessId: string, after: number, limit: number): Promise<DomainEventRow[]> {
-  return ex
-    .select({
-      id: domainEvents.id,
-      eventType: domainEvents.eventType,
-      customerId: domainEvents.customerId,
-      payload: domainEvents.payload,
-      occurredAt: domainEvents.occurredAt,
-    })
-    .from(domainEvents)
-    .where(
-      and(
-        eq(domainEvents.businessId, businessId),
-        gt(domainEvents.id, after),
-        sql`${domainEvents.txId} < pg_snapshot_xmin(pg_current_snapshot())`,
-      ),
-    )
-    .orderBy(asc(domainEvents.id))
-    .limit(limit);
+export async function listDomainEvents(ex: Executor, businessId: string, after: FeedPosition | null, limit: number): Promise<DomainEventRow[]> {
+  const rows = await queryRows<{ id: string; tx_id: string; event_type: string; customer_id: string | null; payload: Record<string, unknown>; occurred_at: string | Date }>(
+    ex,
+    sql`WITH snapshot AS (SELECT pg_current_snapshot() AS s),
+        elsewhere AS (
+          SELECT backend_xid FROM pg_stat_activity WHERE datname IS DISTINCT FROM current_database() AND backend_xid IS NOT NULL
+        ),
+        horizon AS (
+          SELECT coalesce(
+            (SELECT min(x) FROM pg_snapshot_xip(s) AS x WHERE x::xid NOT IN (SELECT backend_xid FROM elsewhere)),
+            pg_snapshot_xmax(s)) AS h
+          FROM snapshot
+        )
+        SELECT e.id::text, e.tx_id::text, e.event_type, e.customer_id::text, e.payload, e.occurred_at
+        FROM domain_events e, horizon
+        WHERE e.business_id = ${businessId} AND e.tx_id < horizon.h
+          ${after ? sql`AND (e.tx_id, e.id) > (${after.txId}::xid8, ${after.id}::bigint)` : sql``}
+        ORDER BY e.tx_id, e.id
+        LIMIT ${limit}`,
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    txId: r.tx_id,
+    eventType: r.event_type,
+    customerId: r.customer_id,
+    payload: r.payload,
+    occurredAt: new Date(r.occurred_at),
+  }));
 }
 
 /**

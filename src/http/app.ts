@@ -8,6 +8,11 @@ import type { TokenService } from '../auth/tokens.js';
 import { customersRouter } from '../customers/customers.routes.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import { AppError } from '../errors.js';
+import { analyticsRouter } from '../analytics/analytics.routes.js';
+import type { AnalyticsService } from '../analytics/analytics.service.js';
+import { timelineRouter } from '../customers/timeline.routes.js';
+import type { Db } from '../db/db.client.js';
+import { eventsRouter } from '../events/events.routes.js';
 import { ingestRouter } from '../ingest/ingest.routes.js';
 import type { IngestService } from '../ingest/ingest.service.js';
 import type { SyncAdminService } from '../sync/sync-admin.service.js';
@@ -16,6 +21,13 @@ import type { Logger } from '../logger.js';
 import { memoryRouter } from '../memory/memory.routes.js';
 import type { MemoryService } from '../memory/memory.service.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { preferencesRouter } from '../preferences/preferences.routes.js';
+import type { PreferencesService } from '../preferences/preferences.service.js';
+import { recalculationsRouter } from '../standing/recalculations.routes.js';
+import { segmentsRouter } from '../segments/segments.routes.js';
+import type { SegmentsService } from '../segments/segments.service.js';
+import { tiersRouter } from '../tiers/tiers.routes.js';
+import type { TiersService } from '../tiers/tiers.service.js';
 import { authenticate } from './auth.middleware.js';
 import { errorHandler, notFoundHandler } from './error.middleware.js';
 import { healthRouter, type ReadinessCheck } from './health.routes.js';
@@ -26,9 +38,15 @@ export interface AppDeps {
   logger: Logger;
   tokens: TokenService;
   customers: CustomersService;
+  tiers: TiersService;
+  segments: SegmentsService;
+  /** The system of record, for the read-only routers that query it directly (timeline, events). */
+  db: Db;
+  analytics: AnalyticsService;
   syncAdmin: SyncAdminService;
   ingest: IngestService;
   memory: MemoryService;
+  preferences: PreferencesService;
   /** The prediction job's run records, mounted beside the memory API. */
   predictionRuns: express.Router;
   readiness: ReadinessCheck[];
@@ -79,8 +97,15 @@ export function createApp(deps: AppDeps): express.Express {
   const api = express.Router();
   api.use(guard);
   api.use(customersRouter(deps.customers));
+  api.use(tiersRouter(deps.tiers));
+  api.use(segmentsRouter(deps.segments));
+  api.use(recalculationsRouter(deps.db));
+  api.use(timelineRouter({ db: deps.db }));
+  api.use(analyticsRouter(deps.analytics));
+  api.use(eventsRouter(deps.db));
   api.use(syncRouter(deps.syncAdmin));
   api.use(ingestRouter(deps.ingest));
+  api.use(preferencesRouter(deps.preferences));
   app.use('/api/v1', api);
   app.use('/api/memory', guard, memoryRouter(deps.memory), deps.predictionRuns);
 

@@ -10,10 +10,14 @@ import {
   writeQuery,
 } from '../customers/customers.schema.js';
 import { ERROR_STATUS } from '../errors.js';
+import { analyticsOverviewBody, analyticsOverviewQuery } from '../analytics/analytics.routes.js';
+import { timelineItem, timelineQuery } from '../customers/timeline.routes.js';
+import { domainEventBody, listEventsQuery } from '../events/events.routes.js';
 import { SYNC_OPERATIONS, SYNC_STATUSES } from '../db/schema/index.js';
 import { listSyncLogsQuery, retrySyncLogsBody, syncHealthQuery } from '../sync/sync.schema.js';
 import { ingestStatusQuery, listIngestRunsQuery } from '../ingest/ingest.schema.js';
 import { customerIdParams as memoryCustomerParams, learnBody, purchaseBody } from '../memory/memory.schema.js';
+import { audienceQuery, audienceRecipientBody, preferencesBody, preferencesUpdate } from '../preferences/preferences.schema.js';
 
 const errorBody = z
   .object({
@@ -193,6 +197,51 @@ export function buildOpenApiDocument() {
             summary: 'Soft-delete a customer',
             requestParams: { path: customerIdParams, query: writeQuery, header: ifMatch },
             responses: { '200': ok('Deleted', customerBody, writeMeta), ...errors('INVALID_INPUT', 'NOT_FOUND', 'CONFLICT'), ...common },
+          }),
+        },
+        '/customers/{id}/preferences': {
+          get: op({
+            summary: 'The customer’s communication preferences with the caller’s business (the defaults, isDefault, when none are stored)',
+            requestParams: { path: customerIdParams },
+            responses: { '200': ok('The preferences', preferencesBody), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common },
+          }),
+          put: op({
+            summary: 'Change any subset of the preferences (merged onto the current values); quiet hours are set as a pair',
+            requestParams: { path: customerIdParams, header: ifMatch },
+            requestBody: { content: { 'application/json': { schema: preferencesUpdate } } },
+            responses: {
+              '200': ok('The preferences; changed is false when no value changed (no version bump)', preferencesBody, z.object({ version: z.number().int(), changed: z.boolean() })),
+              ...errors('INVALID_INPUT', 'NOT_FOUND', 'CONFLICT'),
+              ...common,
+            },
+          }),
+        },
+        '/audiences': {
+          get: op({
+            summary: 'Customers the caller’s business may message on a channel for a purpose (opt-outs and quiet hours applied; customer id order, cursor paged)',
+            requestParams: { query: audienceQuery },
+            responses: { '200': ok('A page of recipients', z.array(audienceRecipientBody), z.object({ nextCursor: z.string().nullable() })), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common },
+          }),
+        },
+        '/customers/{id}/timeline': {
+          get: op({
+            summary: 'The customer’s activities, purchases, tier, segment and preference changes as one stream (newest first, cursor paged)',
+            requestParams: { path: customerIdParams, query: timelineQuery },
+            responses: { '200': ok('A page of timeline items', z.array(timelineItem), z.object({ nextCursor: z.string().nullable(), limit: z.number().int() })), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common },
+          }),
+        },
+        '/analytics/overview': {
+          get: op({
+            summary: 'Customer analytics of the caller’s business: tiers, segments, CLV by tier, churn, new customers per day, upgrade rate (admin and analyst)',
+            requestParams: { query: analyticsOverviewQuery },
+            responses: { '200': ok('The overview', analyticsOverviewBody), ...errors('INVALID_INPUT'), ...common },
+          }),
+        },
+        '/events': {
+          get: op({
+            summary: 'Domain events of the caller’s business in feed order (writing transaction, then id); poll with after = meta.nextAfter (admin and service)',
+            requestParams: { query: listEventsQuery },
+            responses: { '200': ok('Events after the given position', z.array(domainEventBody), z.object({ nextAfter: z.string().nullable(), limit: z.number().int() })), ...errors('INVALID_INPUT'), ...common },
           }),
         },
         '/sync/health': {

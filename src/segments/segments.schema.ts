@@ -21,7 +21,7 @@ export const listSegmentsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().max(200).optional(),
 });
-export const segmentMembersQuery = z.strictObject({
+export const segmentMembersPageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.uuid({ message: 'is not a cursor this API returned' }).optional(),
 });

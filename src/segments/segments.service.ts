@@ -22,7 +22,7 @@ import {
   updateSegment,
   type SegmentRow,
 } from './segments.repository.js';
-import { createSegmentBody, listSegmentsQuery, segmentMembersQuery, updateSegmentBody } from './segments.schema.js';
+import { createSegmentBody, listSegmentsQuery, segmentMembersPageQuery, updateSegmentBody } from './segments.schema.js';
 
 export interface SegmentRecalculation {
   runId: string;
@@ -108,7 +108,7 @@ export class SegmentsService {
   }
 
   async members(businessId: string, id: string, query: unknown) {
-    const q = segmentMembersQuery.safeParse(query ?? {});
+    const q = segmentMembersPageQuery.safeParse(query ?? {});
     if (!q.success) throw invalidInput(q.error, 'query');
     if (!(await findSegment(this.db, businessId, id))) throw notFound(id);
     const rows = await listMembers(this.db, id, businessId, q.data.limit, q.data.cursor);

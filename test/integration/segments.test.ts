@@ -25,12 +25,12 @@ async function members(b: { token: string }, segmentId: string): Promise<string[
   const ids: string[] = [];
   let cursor: string | null = null;
   do {
-    const res = await request(t.app)
+    const res: request.Response = await request(t.app)
       .get(`/api/v1/segments/${segmentId}/customers?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
       .set(auth(b.token))
       .expect(200);
-    ids.push(...res.body.data.map((m: { id: string }) => m.id));
-    cursor = res.body.meta.nextCursor;
+    ids.push(...(res.body.data as { id: string }[]).map((m) => m.id));
+    cursor = res.body.meta.nextCursor as string | null;
   } while (cursor);
   return ids.sort();
 }

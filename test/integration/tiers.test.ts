@@ -27,10 +27,14 @@ async function createCustomer(metrics: Record<string, unknown>, b = business) {
   const res = await request(t.app).post('/api/v1/customers').set(auth(b.token)).send(buildCustomer({ metrics })).expect(201);
   return res.body.data.id as string;
 }
-const tierOf = async (id: string) => (await request(t.app).get(`/api/v1/customers/${id}`).set(auth()).expect(200)).body.data.loyalty;
+type Loyalty = { tier: string; override: unknown; pendingDowngrade: unknown; progress: unknown };
+const tierOf = async (id: string): Promise<Loyalty> => (await request(t.app).get(`/api/v1/customers/${id}`).set(auth()).expect(200)).body.data.loyalty as Loyalty;
 const spend = (netRevenue: number, completedOrders = 1) => ({ totalSpent: netRevenue, netRevenue, completedOrders, totalOrders: completedOrders });
 async function history(customerId: string) {
-  const { rows } = await t.database.pool.query('SELECT previous_tier, new_tier, reason, changed_by, note FROM customer_tier_history WHERE customer_id = $1 ORDER BY id', [customerId]);
+  const { rows } = await t.database.pool.query<{ previous_tier: string; new_tier: string; reason: string; changed_by: string | null; note: string | null }>(
+    'SELECT previous_tier, new_tier, reason, changed_by, note FROM customer_tier_history WHERE customer_id = $1 ORDER BY id',
+    [customerId],
+  );
   return rows;
 }
 async function events(customerId: string, type: string) {
@@ -220,6 +224,6 @@ describe('tier evaluation', () => {
   });
 });
 
-async function tierOf2(b: { id: string; token: string }, id: string) {
-  return (await request(t.app).get(`/api/v1/customers/${id}`).set(auth(b.token)).expect(200)).body.data.loyalty;
+async function tierOf2(b: { id: string; token: string }, id: string): Promise<Loyalty> {
+  return (await request(t.app).get(`/api/v1/customers/${id}`).set(auth(b.token)).expect(200)).body.data.loyalty as Loyalty;
 }

@@ -17,14 +17,14 @@ export const domainEvents = pgTable(
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().default(sql`clock_timestamp()`),
     /**
-     * The writing transaction. A reader only returns events of transactions older than every
-     * transaction still running, so an id committed late is never skipped by a consumer that
-     * has already read past it.
+     * The writing transaction: the feed's order is (tx_id, id), and it only returns events of
+     * transactions older than every one of this database still running, so an event committed
+     * late is never behind a consumer's position (listDomainEvents).
      */
     txId: xid8('tx_id').notNull().default(sql`pg_current_xact_id()`),
   },
   (t) => [
-    index('idx_domain_events_business').on(t.businessId, t.id),
+    index('idx_domain_events_feed').on(t.businessId, t.txId, t.id),
     index('idx_domain_events_customer').on(t.customerId, t.id),
   ],
 );
