@@ -10,6 +10,9 @@ import {
   writeQuery,
 } from '../customers/customers.schema.js';
 import { ERROR_STATUS } from '../errors.js';
+import { segmentCriteriaSchema } from '../segments/segment-criteria.js';
+import { createSegmentBody, listSegmentsQuery, segmentIdParams, segmentMembersPageQuery, updateSegmentBody } from '../segments/segments.schema.js';
+import { auditsQuery, tierOverrideInput, updateTierConfiguration } from '../tiers/tiers.schema.js';
 import { analyticsOverviewBody, analyticsOverviewQuery } from '../analytics/analytics.routes.js';
 import { timelineItem, timelineQuery } from '../customers/timeline.routes.js';
 import { domainEventBody, listEventsQuery } from '../events/events.routes.js';
@@ -152,6 +155,17 @@ const ok = (description: string, data: z.ZodType, meta?: z.ZodType) => ({
 const common = errors('UNAUTHORIZED', 'FORBIDDEN', 'RATE_LIMITED', 'INTERNAL_ERROR');
 const ifMatch = z.object({ 'if-match': z.string().optional().meta({ description: 'Expected version, e.g. "v3"' }) });
 
+const tierConfigurationBody = z
+  .looseObject({ thresholds: updateTierConfiguration.shape.thresholds, downgradeGraceDays: z.number().int(), isDefault: z.boolean(), updatedBy: z.string().nullable() })
+  .meta({ id: 'TierConfiguration' });
+const recalculationBody = z
+  .looseObject({ runId: z.uuid().nullable(), status: z.enum(['completed', 'deferred']), changed: z.number().int().optional(), entered: z.number().int().optional(), exited: z.number().int().optional() })
+  .meta({ id: 'Recalculation', description: 'deferred: a recalculation already running picks the change up when it ends' });
+const segmentBody = z
+  .looseObject({ id: z.uuid(), name: z.string(), description: z.string().nullable(), criteria: segmentCriteriaSchema, isActive: z.boolean(), timeRelative: z.boolean(), customerCount: z.number().int(), lastRecalculated: z.string().nullable() })
+  .meta({ id: 'Segment' });
+const paged = z.object({ nextCursor: z.string().nullable(), limit: z.number().int() });
+
 const op = (o: ZodOpenApiOperationObject): ZodOpenApiOperationObject => ({ security: [{ bearer: [] }], ...o });
 
 export function buildOpenApiDocument() {
@@ -164,7 +178,7 @@ export function buildOpenApiDocument() {
       paths: {
         '/customers': {
           get: op({
-            summary: 'List customers of the caller’s business (newest first, cursor paged)',
+            summary: 'List and search customers: filters, typo-tolerant text over name, email and phone (best match first), cursor paged',
             requestParams: { query: listCustomersQuery },
             responses: { '200': ok('A page of customers', z.array(customerBody), z.object({ nextCursor: z.string().nullable() })), ...errors('INVALID_INPUT'), ...common },
           }),
@@ -175,9 +189,63 @@ export function buildOpenApiDocument() {
             responses: { '201': ok('Created', customerBody, writeMeta), ...errors('INVALID_INPUT', 'CONFLICT', 'PAYLOAD_TOO_LARGE'), ...common },
           }),
         },
+        '/tiers/configuration': {
+          get: op({ summary: 'The tier thresholds in force (the defaults until the business saves its own)', responses: { '200': ok('The configuration', tierConfigurationBody), ...common } }),
+          put: op({
+            summary: 'Save thresholds (audited, with a reason; admin only) and re-evaluate every customer of the business',
+            requestBody: { content: { 'application/json': { schema: updateTierConfiguration } } },
+            responses: { '200': ok('Saved', tierConfigurationBody, z.object({ recalculation: recalculationBody })), ...errors('INVALID_INPUT'), ...common },
+          }),
+        },
+        '/tiers/audits': {
+          get: op({ summary: 'Threshold changes, newest first: who, when, previous and new values, reason', requestParams: { query: auditsQuery }, responses: { '200': ok('A page of audits', z.array(z.looseObject({})), paged), ...errors('INVALID_INPUT'), ...common } }),
+        },
+        '/tiers/recalculate': {
+          post: op({ summary: 'Re-evaluate every customer’s tier now (admin only; one run per business at a time)', responses: { '200': ok('The run', recalculationBody), ...errors('CONFLICT'), ...common } }),
+        },
+        '/customers/{id}/tier-override': {
+          put: op({
+            summary: 'Pin the customer’s tier, with a reason (admin only)',
+            requestParams: { path: customerIdParams },
+            requestBody: { content: { 'application/json': { schema: tierOverrideInput } } },
+            responses: { '200': ok('The customer', customerBody, z.object({ version: z.number().int(), changed: z.boolean() })), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common },
+          }),
+          delete: op({
+            summary: 'Clear the override: evaluation takes over (a customer above what they qualify for enters the grace period)',
+            requestParams: { path: customerIdParams },
+            responses: { '200': ok('The customer', customerBody, z.object({ version: z.number().int(), changed: z.boolean() })), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common },
+          }),
+        },
+        '/segments': {
+          get: op({ summary: 'Segments of the business with their sizes (newest first)', requestParams: { query: listSegmentsQuery }, responses: { '200': ok('A page of segments', z.array(segmentBody), paged), ...errors('INVALID_INPUT'), ...common } }),
+          post: op({
+            summary: 'Create a segment; its members are calculated at once',
+            requestBody: { content: { 'application/json': { schema: createSegmentBody.extend({ criteria: segmentCriteriaSchema }) } } },
+            responses: { '201': ok('Created', segmentBody, z.object({ recalculation: recalculationBody })), ...errors('INVALID_INPUT', 'CONFLICT'), ...common },
+          }),
+        },
+        '/segments/{id}': {
+          get: op({ summary: 'One segment', requestParams: { path: segmentIdParams }, responses: { '200': ok('The segment', segmentBody), ...errors('NOT_FOUND'), ...common } }),
+          put: op({
+            summary: 'Change name, description, criteria or isActive; members are recalculated',
+            requestParams: { path: segmentIdParams },
+            requestBody: { content: { 'application/json': { schema: updateSegmentBody } } },
+            responses: { '200': ok('Updated', segmentBody, z.object({ recalculation: recalculationBody })), ...errors('INVALID_INPUT', 'NOT_FOUND', 'CONFLICT'), ...common },
+          }),
+          delete: op({ summary: 'Delete a segment: every member leaves it', requestParams: { path: segmentIdParams }, responses: { '200': ok('Deleted', z.object({ id: z.uuid(), deleted: z.literal(true) }), z.object({ recalculation: recalculationBody })), ...errors('NOT_FOUND'), ...common } }),
+        },
+        '/segments/{id}/recalculate': {
+          post: op({ summary: 'Recalculate the segment’s members now (entered and exited counts)', requestParams: { path: segmentIdParams }, responses: { '200': ok('The run', recalculationBody), ...errors('NOT_FOUND', 'CONFLICT'), ...common } }),
+        },
+        '/segments/{id}/customers': {
+          get: op({ summary: 'Members in customer id order (cursor = the last id)', requestParams: { path: segmentIdParams, query: segmentMembersPageQuery }, responses: { '200': ok('A page of members', z.array(z.looseObject({ id: z.uuid() })), paged), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common } }),
+        },
+        '/recalculations': {
+          get: op({ summary: 'Tier and segment recalculation runs, newest first', responses: { '200': ok('A page of runs', z.array(z.looseObject({ id: z.uuid(), kind: z.enum(['tiers', 'segment']) })), paged), ...common } }),
+        },
         '/customers/{id}': {
           get: op({
-            summary: 'The whole customer aggregate',
+            summary: 'The customer aggregate with loyalty status, tier progress, CLV, segments, days since the last visit and the at-risk flag',
             requestParams: { path: customerIdParams, query: readQuery },
             responses: { '200': ok('The customer', customerBody), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common },
           }),
