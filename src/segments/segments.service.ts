@@ -169,16 +169,13 @@ export class SegmentsService {
         criteria: segment.deletedAt || !segment.isActive ? null : (segment.criteria as SegmentCriteria),
       };
       const candidates = await membershipCandidates(this.db, target, asOf);
-      let entered = 0;
-      let exited = 0;
-      await applyInChunks(this.db, candidates, ['standing.segments'], async (tx, ids) => {
+      const { counts } = await applyInChunks(this.db, candidates, ['standing.segments'], async (tx, ids) => {
         const changes = await applyMemberships(tx, [target], asOf, ids);
-        for (const c of changes) {
-          if (c.entered) entered++;
-          else exited++;
-        }
-        return new Set(changes.map((c) => c.customerId));
+        const entered = changes.filter((c) => c.entered).length;
+        return { changed: new Set(changes.map((c) => c.customerId)), counts: { entered, exited: changes.length - entered } };
       });
+      const entered = counts.entered ?? 0;
+      const exited = counts.exited ?? 0;
       this.sync.announceBulk();
       await markCalculated(this.db, segment.id, asOf);
       await closeRun(this.db, runId, { counts: { changed: entered + exited, entered, exited } });

@@ -7,6 +7,7 @@
 // and record the changed customers in the outbox.
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db, type Tx } from '../db/db.client.js';
+import { isRetryableTransactionError } from '../errors.js';
 import { applyMemberships, loadActiveSegments } from '../segments/segment-membership.js';
 import { loadTierConfigs } from '../tiers/tiers.repository.js';
 import { applyTierDecisions } from '../tiers/tier-evaluation.js';
@@ -74,22 +75,37 @@ export const STANDING_CHUNK = 20_000;
 /**
  * Applies a whole-business change to the candidates in chunks of STANDING_CHUNK, each in its own
  * transaction: lock the chunk's customers in id order, `apply` (which decides again on the data
- * it now sees and returns the customers it changed), then record those in the outbox.
+ * it now sees and returns the customers it changed, and counts), then record those in the
+ * outbox. Counts of a chunk that rolled back and reran are not added twice.
  */
-export async function applyInChunks(
+export async function applyInChunks<K extends string>(
   db: Db,
   candidates: string[],
   changedFields: string[],
-  apply: (tx: Tx, ids: string[]) => Promise<Set<string>>,
-): Promise<number> {
+  apply: (tx: Tx, ids: string[]) => Promise<{ changed: Set<string>; counts: Record<K, number> }>,
+): Promise<{ changed: number; counts: Partial<Record<K, number>> }> {
   let changed = 0;
+  const counts: Partial<Record<K, number>> = {};
   for (let i = 0; i < candidates.length; i += STANDING_CHUNK) {
     const chunk = candidates.slice(i, i + STANDING_CHUNK);
-    changed += await db.transaction(async (tx) => {
-      await tx.execute(sql`SELECT count(*) FROM (SELECT id FROM customers WHERE id = ANY(${uuidArray(chunk)}) ORDER BY id FOR UPDATE) locked`);
-      const ids = await apply(tx, chunk);
-      return recordStandingChanges(tx, [...ids], changedFields);
-    });
+    const run = () =>
+      db.transaction(async (tx) => {
+        await tx.execute(sql`SELECT count(*) FROM (SELECT id FROM customers WHERE id = ANY(${uuidArray(chunk)}) ORDER BY id FOR UPDATE) locked`);
+        const result = await apply(tx, chunk);
+        return { changed: await recordStandingChanges(tx, [...result.changed], changedFields), counts: result.counts };
+      });
+    // A writer that locks several customers in another order can deadlock with a chunk; PostgreSQL
+    // aborts one of the two, and the chunk, which decides again on what it sees, simply reruns.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await run();
+        changed += result.changed;
+        for (const [key, n] of Object.entries(result.counts) as [K, number][]) counts[key] = (counts[key] ?? 0) + n;
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !isRetryableTransactionError(err)) throw err;
+      }
+    }
   }
-  return changed;
+  return { changed, counts };
 }

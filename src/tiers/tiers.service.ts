@@ -85,20 +85,17 @@ export class TiersService {
       const asOf = this.now();
       const candidates = await tierCandidates(this.db, config, businessId, asOf);
       const segments = await loadActiveSegments(this.db, [businessId]);
-      let upgraded = 0;
-      let downgraded = 0;
-      const changed = await applyInChunks(this.db, candidates, ['standing.tier'], async (tx, ids) => {
+      const { changed, counts } = await applyInChunks(this.db, candidates, ['standing.tier'], async (tx, ids) => {
         const moves = await applyTierDecisions(tx, config, businessId, asOf, { ids }, actor);
-        for (const m of moves) {
-          if (tierUp(m.previousTier, m.newTier)) upgraded++;
-          else downgraded++;
-        }
+        const upgraded = moves.filter((m) => tierUp(m.previousTier, m.newTier)).length;
         const moved = moves.map((m) => m.customerId);
         const touched = new Set(moved);
         // Segments may select by tier: the moved customers' memberships follow in the same commit.
         for (const c of await applyMemberships(tx, segments, asOf, moved)) touched.add(c.customerId);
-        return touched;
+        return { changed: touched, counts: { upgraded, downgraded: moves.length - upgraded } };
       });
+      const upgraded = counts.upgraded ?? 0;
+      const downgraded = counts.downgraded ?? 0;
       this.sync.announceBulk();
       await closeRun(this.db, runId, { counts: { changed, upgraded, downgraded } });
       return { runId, evaluated: candidates.length, changed, upgraded, downgraded, durationMs: Math.round(performance.now() - started) };
