@@ -137,4 +137,6 @@ CREATE INDEX "idx_customers_full_name_trgm" ON "customers" USING gin (lower("ful
 CREATE INDEX "idx_customers_email_trgm" ON "customers" USING gin ("email_lowercase" gin_trgm_ops);--> statement-breakpoint
 CREATE INDEX "idx_customers_phone_trgm" ON "customers" USING gin ("phone_normalized" gin_trgm_ops);--> statement-breakpoint
 ALTER TABLE "business_customers" ADD CONSTRAINT "business_customers_tier_check" CHECK ("business_customers"."loyalty_tier" IN ('BRONZE', 'SILVER', 'GOLD', 'PLATINUM'));--> statement-breakpoint
-ALTER TABLE "business_customers" ADD CONSTRAINT "business_customers_tier_override_check" CHECK ("business_customers"."tier_override" IN ('BRONZE', 'SILVER', 'GOLD', 'PLATINUM'));
+ALTER TABLE "business_customers" ADD CONSTRAINT "business_customers_tier_override_check" CHECK ("business_customers"."tier_override" IN ('BRONZE', 'SILVER', 'GOLD', 'PLATINUM'));--> statement-breakpoint
+-- Room on each page for HOT updates: set-based standing changes bump only the version (no index changes).
+ALTER TABLE "customers" SET (fillfactor = 85);

@@ -1,6 +1,7 @@
 // API tokens: JWT HS256 with audience, issuer and expiry. Every token carries one businessId
 // (the tenant) and one role; verification pins the algorithm so `alg: none` and RS/HS
 // confusion are refused.
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import type { Config } from '../config.js';
@@ -37,10 +38,15 @@ const claimsSchema = z.object({
 export type Principal = { subject: string; role: Role; businessId: string };
 
 export class TokenService {
-  constructor(private readonly jwtConfig: Config['jwt']) {}
+  /** A KeyObject made once: given the string, jsonwebtoken would build one on every call. */
+  private readonly key: KeyObject;
+
+  constructor(private readonly jwtConfig: Config['jwt']) {
+    this.key = createSecretKey(Buffer.from(jwtConfig.secret, 'utf8'));
+  }
 
   sign(principal: Principal, expiresIn: string = this.jwtConfig.expiresIn): string {
-    return jwt.sign({ role: principal.role, businessId: principal.businessId }, this.jwtConfig.secret, {
+    return jwt.sign({ role: principal.role, businessId: principal.businessId }, this.key, {
       algorithm: 'HS256',
       audience: this.jwtConfig.audience,
       issuer: this.jwtConfig.issuer,
@@ -53,7 +59,7 @@ export class TokenService {
   verify(token: string): { ok: true; principal: Principal } | { ok: false; reason: string } {
     let payload: unknown;
     try {
-      payload = jwt.verify(token, this.jwtConfig.secret, {
+      payload = jwt.verify(token, this.key, {
         algorithms: ['HS256'],
         audience: this.jwtConfig.audience,
         issuer: this.jwtConfig.issuer,

@@ -1,9 +1,13 @@
 // The customer list and search query of one business. Filters: status, tag, tier, segment, spend
-// range, last visit range. Free text matches name, email and phone through pg_trgm indexes:
-// substrings, and similar spellings (`%`, trigram similarity ≥ pg_trgm.similarity_threshold,
-// 0.3 by default), so "jon smtih" finds John Smith. Without text the order is newest first;
-// with text, best match first. Text with an @ matches emails only. Both orders are total (ties broken by id), so keyset pages never
-// skip or repeat a customer.
+// range, last visit range. Free text, by its shape:
+//   - an email (has an @, or a dot and no space): emails starting with it (or containing it, when
+//     it starts with @);
+//   - a phone number (4 or more digits, no letters): phones containing the digits;
+//   - anything else is a name: names (or emails) containing it first, then names spelt similarly (pg_trgm
+//     similarity ≥ pg_trgm.similarity_threshold, 0.3 by default), so "jon smith" finds John Smith.
+// Within each group, and without text, newest first. Every group is read in (created_at, id)
+// order and stops at the page size, so a common name costs a page, not every match; the order
+// is total, so keyset pages never skip or repeat a customer.
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Executor } from '../db/db.client.js';
 import type { KeysetPosition } from '../db/keyset.js';
@@ -21,8 +25,12 @@ export interface CustomerSearch {
   lastVisitTo?: string;
   includeDeleted?: boolean;
   limit: number;
-  /** Newest-first position (no text), or best-match position (text). */
-  after?: KeysetPosition | { score: number; id: string };
+  /** Where the previous page ended: the match group (0 without text) and the keyset position. */
+  after?: SearchPosition;
+}
+
+export interface SearchPosition extends KeysetPosition {
+  group: number;
 }
 
 export interface CustomerListRow {
@@ -44,74 +52,75 @@ export interface CustomerListRow {
   deletedAt: Date | null;
   lastActiveAt: Date | null;
   cursorAt: string;
-  score: number | null;
+  group: number;
 }
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
+/** The match groups of a text, best first: each a condition on the customer row. */
+function matchGroups(text: string): SQL[] {
+  const q = text.toLowerCase();
+  const digits = q.replace(/\D/g, '');
+  if (q.includes('@') || (/\./.test(q) && !/\s/.test(q))) {
+    return [q.startsWith('@') ? sql`c.email_lowercase LIKE ${`%${escapeLike(q)}%`}` : sql`c.email_lowercase LIKE ${`${escapeLike(q)}%`}`];
+  }
+  if (digits.length >= 4 && !/[a-z]/.test(q)) return [sql`c.phone_normalized LIKE ${`%${digits}%`}`];
+  const pattern = `%${escapeLike(q)}%`;
+  const contains = sql`(lower(c.full_name) LIKE ${pattern} OR c.email_lowercase LIKE ${pattern})`;
+  return [contains, sql`lower(c.full_name) % ${q} AND NOT (${contains})`];
+}
+
 export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<CustomerListRow[]> {
-  const q = f.q?.toLowerCase();
-  const conditions: SQL[] = [sql`bc.business_id = ${f.businessId}`];
-  if (!f.includeDeleted) conditions.push(sql`c.deleted_at IS NULL`);
-  if (f.status) conditions.push(sql`c.status = ${f.status}`);
-  if (f.tag) conditions.push(sql`c.tags @> ARRAY[${f.tag}]::text[]`);
-  if (f.tier) conditions.push(sql`bc.loyalty_tier = ${f.tier}`);
+  const filters: SQL[] = [sql`bc.business_id = ${f.businessId}`];
+  if (!f.includeDeleted) filters.push(sql`c.deleted_at IS NULL`);
+  if (f.status) filters.push(sql`c.status = ${f.status}`);
+  if (f.tag) filters.push(sql`c.tags @> ARRAY[${f.tag}]::text[]`);
+  if (f.tier) filters.push(sql`bc.loyalty_tier = ${f.tier}`);
   if (f.segmentId) {
-    conditions.push(sql`EXISTS (SELECT 1 FROM customer_segment_assignments a WHERE a.segment_id = ${f.segmentId} AND a.customer_id = c.id)`);
+    filters.push(sql`EXISTS (SELECT 1 FROM customer_segment_assignments a WHERE a.segment_id = ${f.segmentId} AND a.customer_id = c.id)`);
   }
-  if (f.minSpent !== undefined) conditions.push(sql`coalesce(m.total_spent, 0) >= ${String(f.minSpent)}::numeric`);
-  if (f.maxSpent !== undefined) conditions.push(sql`coalesce(m.total_spent, 0) <= ${String(f.maxSpent)}::numeric`);
-  if (f.lastVisitFrom) conditions.push(sql`m.last_order_date >= ${f.lastVisitFrom}::date`);
-  if (f.lastVisitTo) conditions.push(sql`m.last_order_date <= ${f.lastVisitTo}::date`);
+  if (f.minSpent !== undefined) filters.push(sql`coalesce(m.total_spent, 0) >= ${String(f.minSpent)}::numeric`);
+  if (f.maxSpent !== undefined) filters.push(sql`coalesce(m.total_spent, 0) <= ${String(f.maxSpent)}::numeric`);
+  if (f.lastVisitFrom) filters.push(sql`m.last_order_date >= ${f.lastVisitFrom}::date`);
+  if (f.lastVisitTo) filters.push(sql`m.last_order_date <= ${f.lastVisitTo}::date`);
 
-  let score: SQL = sql`NULL::real`;
-  if (q) {
-    const pattern = `%${escapeLike(q)}%`;
-    const digits = q.replace(/\D/g, '');
-    const phone = digits.length >= 4 && !/[a-z]/.test(q);
-    // Text with an @ is an email: matched as a substring of emails only, never as a name.
-    const email = q.includes('@');
-    const matches = [
-      ...(email ? [] : [sql`lower(c.full_name) % ${q}`, sql`lower(c.full_name) LIKE ${pattern}`]),
-      sql`c.email_lowercase LIKE ${pattern}`,
-      ...(phone ? [sql`c.phone_normalized LIKE ${`%${digits}%`}`] : []),
-    ];
-    conditions.push(sql`(${sql.join(matches, sql` OR `)})`);
-    // An exact substring ranks first; then by trigram similarity of name or email.
-    score = sql`(greatest(similarity(lower(c.full_name), ${q}), similarity(c.email_lowercase, ${q}))
-      + CASE WHEN lower(c.full_name) LIKE ${pattern} OR c.email_lowercase LIKE ${pattern} ${phone ? sql`OR c.phone_normalized LIKE ${`%${digits}%`}` : sql``} THEN 1 ELSE 0 END)::real`;
-  }
+  const groups = f.q ? matchGroups(f.q) : [sql`true`];
   const after = f.after;
-  const position =
-    after === undefined
-      ? sql`true`
-      : 'score' in after
-        ? sql`(score < ${after.score}::real OR (score = ${after.score}::real AND id > ${after.id}::uuid))`
-        : sql`(created_at, id) < (${after.at}::timestamptz, ${after.id}::uuid)`;
+  const branches = groups.flatMap((match, group) => {
+    // Groups before the cursor's are done; the cursor's own continues after its position.
+    if (after && group < after.group) return [];
+    const position = after && group === after.group ? sql`AND (c.created_at, c.id) < (${after.at}::timestamptz, ${after.id}::uuid)` : sql``;
+    return [
+      sql`(SELECT c.id, ${group}::int AS "group" FROM customers c
+            JOIN business_customers bc ON bc.customer_id = c.id
+            LEFT JOIN customer_metrics m ON m.customer_id = c.id
+            WHERE ${sql.join(filters, sql` AND `)} AND ${match} ${position}
+            ORDER BY c.created_at DESC, c.id DESC
+            LIMIT ${f.limit + 1})`,
+    ];
+  });
+  if (branches.length === 0) return [];
 
-  const rows = await queryRows<CustomerListRow & { createdAt: string | Date; updatedAt: string | Date; deletedAt: string | Date | null; lastActiveAt: string | Date | null }>(
+  const rows = await queryRows<Omit<CustomerListRow, 'createdAt' | 'updatedAt' | 'deletedAt' | 'lastActiveAt'> & Record<'createdAt' | 'updatedAt' | 'deletedAt' | 'lastActiveAt', string | Date | null>>(
     ex,
-    sql`SELECT * FROM (
-          SELECT c.id, c.version::int AS version, c.email, c.phone_normalized AS phone, c.first_name AS "firstName",
-            c.last_name AS "lastName", c.full_name AS "fullName", c.status, c.customer_type AS "customerType", c.tags,
-            bc.loyalty_tier AS "loyaltyTier", coalesce(m.total_spent, 0)::float8 AS "totalSpent", m.last_order_date::text AS "lastVisit",
-            c.created_at AS "createdAt", c.updated_at AS "updatedAt", c.deleted_at AS "deletedAt", c.last_active_at AS "lastActiveAt",
-            to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorAt",
-            c.created_at, ${score} AS score
-          FROM business_customers bc
-          JOIN customers c ON c.id = bc.customer_id
-          LEFT JOIN customer_metrics m ON m.customer_id = c.id
-          WHERE ${sql.join(conditions, sql` AND `)}
-        ) x
-        WHERE ${position}
-        ORDER BY ${q ? sql`score DESC, id ASC` : sql`created_at DESC, id DESC`}
+    sql`SELECT c.id, c.version::int AS version, c.email, c.phone_normalized AS phone, c.first_name AS "firstName",
+          c.last_name AS "lastName", c.full_name AS "fullName", c.status, c.customer_type AS "customerType", c.tags,
+          bc.loyalty_tier AS "loyaltyTier", coalesce(m.total_spent, 0)::float8 AS "totalSpent", m.last_order_date::text AS "lastVisit",
+          c.created_at AS "createdAt", c.updated_at AS "updatedAt", c.deleted_at AS "deletedAt", c.last_active_at AS "lastActiveAt",
+          to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorAt", h."group"
+        FROM (${sql.join(branches, sql` UNION ALL `)}) h
+        JOIN customers c ON c.id = h.id
+        JOIN business_customers bc ON bc.customer_id = c.id AND bc.business_id = ${f.businessId}
+        LEFT JOIN customer_metrics m ON m.customer_id = c.id
+        ORDER BY h."group", c.created_at DESC, c.id DESC
         LIMIT ${f.limit + 1}`,
   );
-  return rows.map(({ created_at: _c, ...r }: typeof rows[number] & { created_at?: unknown }) => ({
+  const date = (v: string | Date | null) => (v === null ? null : new Date(v));
+  return rows.map((r) => ({
     ...r,
-    createdAt: new Date(r.createdAt),
-    updatedAt: new Date(r.updatedAt),
-    deletedAt: r.deletedAt === null ? null : new Date(r.deletedAt),
-    lastActiveAt: r.lastActiveAt === null ? null : new Date(r.lastActiveAt),
+    createdAt: new Date(r.createdAt!),
+    updatedAt: new Date(r.updatedAt!),
+    deletedAt: date(r.deletedAt),
+    lastActiveAt: date(r.lastActiveAt),
   }));
 }

@@ -3,7 +3,7 @@
 // on, so the write path can run them inside its one transaction.
 import { and, desc, eq, getTableColumns, inArray, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import type { Executor, Tx } from '../db/db.client.js';
+import type { Db, Executor, Tx } from '../db/db.client.js';
 import { beyond, exactTimestamp, type KeysetPosition } from '../db/keyset.js';
 import type {
   customerCommunicationPreferences} from '../db/schema/index.js';
@@ -64,6 +64,52 @@ export type CustomerAggregate = typeof customers.$inferSelect & {
 
 const withoutOwner = <T extends { customerId: string }>({ customerId: _c, ...rest }: T) => rest;
 
+/** The relational query's parts: every section of the aggregate in a stable order. */
+const T = true as const;
+const aggregateWith = (activityLimit: number) => ({
+  businessLinks: {
+    columns: { businessId: T, loyaltyTier: T, tierUpdatedAt: T, tierOverride: T, tierOverrideReason: T },
+    orderBy: [businessCustomers.businessId],
+  },
+  segmentAssignments: { columns: { segmentId: T, businessId: T }, orderBy: [customerSegmentAssignments.segmentId] },
+  preferences: T,
+  sources: { orderBy: [customerSources.source, customerSources.externalId] },
+  metrics: T,
+  demographics: T,
+  engagement: T,
+  risk: T,
+  addresses: { orderBy: [customerAddresses.createdAt, customerAddresses.id] },
+  ipAddresses: { orderBy: [customerIpAddresses.firstSeenAt, customerIpAddresses.id] },
+  // The projector reads activities apart (append-only feed), so it asks for none here.
+  activities: {
+    orderBy: [desc(customerActivities.occurredAt), desc(customerActivities.id)],
+    limit: Math.max(activityLimit, 1),
+  },
+});
+
+const findAggregates = (ex: Executor, ids: string[], activityLimit: number) =>
+  ex.query.customers.findMany({ where: inArray(customers.id, ids), with: aggregateWith(activityLimit) });
+type AggregateRow = Awaited<ReturnType<typeof findAggregates>>[number];
+
+function toAggregate(
+  { businessLinks, segmentAssignments, preferences, sources, metrics, demographics, engagement, risk, addresses, ipAddresses, activities, ...root }: AggregateRow,
+  activityLimit: number,
+): CustomerAggregate {
+  return {
+    ...root,
+    businessIds: businessLinks.map((l) => l.businessId),
+    standing: businessLinks.map((link) => standingOf(link, segmentAssignments, preferences)),
+    sources: sources.map(withoutOwner),
+    metrics: metrics ? withoutOwner(metrics) : null,
+    demographics: demographics ? withoutOwner(demographics) : null,
+    engagement: engagement ? withoutOwner(engagement) : null,
+    risk: risk ? withoutOwner(risk) : null,
+    addresses: addresses.map(withoutOwner),
+    ipAddresses: ipAddresses.map(withoutOwner),
+    activities: activityLimit > 0 ? activities.map(withoutOwner) : [],
+  };
+}
+
 /** Loads whole aggregates by id, soft-deleted ones included; missing ids are absent from the map. */
 export async function loadAggregates(
   ex: Executor,
@@ -71,47 +117,22 @@ export async function loadAggregates(
   activityLimit = AGGREGATE_ACTIVITY_LIMIT,
 ): Promise<Map<string, CustomerAggregate>> {
   if (ids.length === 0) return new Map();
-  const rows = await ex.query.customers.findMany({
-    where: inArray(customers.id, ids),
-    with: {
-      businessLinks: {
-        columns: { businessId: true, loyaltyTier: true, tierUpdatedAt: true, tierOverride: true, tierOverrideReason: true },
-        orderBy: [businessCustomers.businessId],
-      },
-      segmentAssignments: { columns: { segmentId: true, businessId: true }, orderBy: [customerSegmentAssignments.segmentId] },
-      preferences: true,
-      sources: { orderBy: [customerSources.source, customerSources.externalId] },
-      metrics: true,
-      demographics: true,
-      engagement: true,
-      risk: true,
-      addresses: { orderBy: [customerAddresses.createdAt, customerAddresses.id] },
-      ipAddresses: { orderBy: [customerIpAddresses.firstSeenAt, customerIpAddresses.id] },
-      // The projector reads activities apart (append-only feed), so it asks for none here.
-      activities: {
-        orderBy: [desc(customerActivities.occurredAt), desc(customerActivities.id)],
-        limit: Math.max(activityLimit, 1),
-      },
-    },
-  });
-  return new Map(
-    rows.map(({ businessLinks, segmentAssignments, preferences, sources, metrics, demographics, engagement, risk, addresses, ipAddresses, activities, ...root }) => [
-      root.id,
-      {
-        ...root,
-        businessIds: businessLinks.map((l) => l.businessId),
-        standing: businessLinks.map((link) => standingOf(link, segmentAssignments, preferences)),
-        sources: sources.map(withoutOwner),
-        metrics: metrics ? withoutOwner(metrics) : null,
-        demographics: demographics ? withoutOwner(demographics) : null,
-        engagement: engagement ? withoutOwner(engagement) : null,
-        risk: risk ? withoutOwner(risk) : null,
-        addresses: addresses.map(withoutOwner),
-        ipAddresses: ipAddresses.map(withoutOwner),
-        activities: activityLimit > 0 ? activities.map(withoutOwner) : [],
-      },
-    ]),
-  );
+  const rows = await findAggregates(ex, ids, activityLimit);
+  return new Map(rows.map((row) => [row.id, toAggregate(row, activityLimit)]));
+}
+
+/**
+ * The read path's loader of one aggregate: the relational query built once and prepared, so a
+ * read neither rebuilds the SQL (most of its CPU otherwise) nor re-plans it.
+ */
+export function prepareAggregateReader(db: Db): (id: string) => Promise<CustomerAggregate | undefined> {
+  const query = db.query.customers
+    .findFirst({ where: eq(customers.id, sql.placeholder('id')), with: aggregateWith(AGGREGATE_ACTIVITY_LIMIT) })
+    .prepare('load_customer_aggregate');
+  return async (id) => {
+    const row = await query.execute({ id });
+    return row ? toAggregate(row, AGGREGATE_ACTIVITY_LIMIT) : undefined;
+  };
 }
 
 function standingOf(

@@ -2,11 +2,11 @@
 // DatabaseSyncService, the one write path.
 import type { Db } from '../db/db.client.js';
 import { decodeCursor, encodeCursor } from '../db/keyset.js';
-import { searchCustomers } from './customer-search.repository.js';
+import { searchCustomers, type SearchPosition } from './customer-search.repository.js';
 import { AppError } from '../errors.js';
 import type { DatabaseSyncService, WriteContext, WriteResult } from '../sync/database-sync.service.js';
 import type { SyncWaiter } from '../sync/sync-waiter.js';
-import { belongsToBusiness, loadAggregate, type CustomerAggregate } from './customers.repository.js';
+import { prepareAggregateReader, type CustomerAggregate } from './customers.repository.js';
 import type { ListCustomersQuery } from './customers.schema.js';
 import { loadInsights, type InsightRow } from './customer-insights.repository.js';
 import { loadTierConfig } from '../tiers/tiers.repository.js';
@@ -18,11 +18,15 @@ const DAY_MS = 86_400_000;
 export const AT_RISK_DAYS = 90;
 
 export class CustomersService {
+  private readonly readAggregate: (id: string) => Promise<CustomerAggregate | undefined>;
+
   constructor(
     private readonly db: Db,
     private readonly sync: DatabaseSyncService,
     private readonly waiter: SyncWaiter,
-  ) {}
+  ) {
+    this.readAggregate = prepareAggregateReader(db);
+  }
 
   /** Where the write stands in Firestore; with wait, blocks (bounded) until it is projected. */
   async syncStatus(result: WriteResult, wait: boolean): Promise<'completed' | 'pending'> {
@@ -31,8 +35,9 @@ export class CustomersService {
   }
 
   async get(businessId: string, id: string, opts: { includeDeleted?: boolean } = {}): Promise<CustomerAggregate> {
-    const customer = (await belongsToBusiness(this.db, id, businessId)) ? await loadAggregate(this.db, id) : undefined;
-    if (!customer || (customer.deletedAt && !opts.includeDeleted)) {
+    const customer = await this.readAggregate(id);
+    // Another business's customer is reported exactly like a missing one.
+    if (!customer || !customer.businessIds.includes(businessId) || (customer.deletedAt && !opts.includeDeleted)) {
       throw new AppError('NOT_FOUND', `Customer ${id} not found`);
     }
     return customer;
@@ -74,20 +79,15 @@ export class CustomersService {
     };
   }
 
-  /** Filters and free-text search; newest first, or best match first when searching. */
+  /** Filters and free-text search; newest first, text matches grouped best first (see searchCustomers). */
   async list(businessId: string, query: ListCustomersQuery) {
     const { cursor, ...filters } = query;
-    const rows = await searchCustomers(this.db, {
-      businessId,
-      ...filters,
-      after: cursor ? (query.q ? decodeScoreCursor(cursor) : decodeCursor(cursor)) : undefined,
-    });
+    const rows = await searchCustomers(this.db, { businessId, ...filters, after: cursor ? decodeSearchCursor(cursor) : undefined });
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
-    const more = rows.length > query.limit && last;
     return {
-      items: page.map(({ cursorAt: _c, score: _s, ...item }) => item),
-      nextCursor: more ? (query.q ? encodeScoreCursor(last.score!, last.id) : encodeCursor({ at: last.cursorAt, id: last.id })) : null,
+      items: page.map(({ cursorAt: _c, group: _g, ...item }) => item),
+      nextCursor: rows.length > query.limit && last ? encodeSearchCursor({ group: last.group, at: last.cursorAt, id: last.id }) : null,
     };
   }
 
@@ -122,16 +122,20 @@ function periodValues(row: InsightRow, period: TierRequirement['evaluationPeriod
   }
 }
 
-const encodeScoreCursor = (score: number, id: string) => Buffer.from(JSON.stringify(['s', score, id])).toString('base64url');
+/** A search cursor: the match group, then the keyset position within it. */
+const encodeSearchCursor = (p: SearchPosition) => Buffer.from(JSON.stringify([p.group, encodeCursor(p)])).toString('base64url');
 
-function decodeScoreCursor(cursor: string): { score: number; id: string } {
+function decodeSearchCursor(cursor: string): SearchPosition {
+  let decoded: unknown;
   try {
-    const [tag, score, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (tag === 's' && typeof score === 'number' && Number.isFinite(score) && typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id)) return { score, id };
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // fall through to the error below
+    decoded = undefined;
   }
-  throw new AppError('INVALID_INPUT', 'Invalid input: query.cursor: is not a cursor this API returned for this search', [
-    { field: 'query.cursor', message: 'is not a cursor this API returned for this search' },
+  if (Array.isArray(decoded) && decoded.length === 2 && Number.isInteger(decoded[0]) && typeof decoded[1] === 'string') {
+    return { group: decoded[0] as number, ...decodeCursor(decoded[1]) };
+  }
+  throw new AppError('INVALID_INPUT', 'Invalid input: query.cursor: is not a cursor this API returned', [
+    { field: 'query.cursor', message: 'is not a cursor this API returned' },
   ]);
 }
