@@ -4,10 +4,11 @@
 //     it starts with @);
 //   - a phone number (4 or more digits, no letters): phones containing the digits;
 //   - anything else is a name: names (or emails) containing it first, then names spelt similarly (pg_trgm
-//     similarity ≥ pg_trgm.similarity_threshold, 0.3 by default), so "jon smith" finds John Smith.
-// Within each group, and without text, newest first. Every group is read in (created_at, id)
-// order and stops at the page size, so a common name costs a page, not every match; the order
-// is total, so keyset pages never skip or repeat a customer.
+//     similarity ≥ pg_trgm.similarity_threshold, 0.45 for our sessions: db.client.ts), so
+//     "jon smith" finds John Smith.
+// Within each group, and without text, newest first. Groups are read one after the other, each
+// in (created_at, id) order up to what the page still needs; the order is total, so keyset
+// pages never skip or repeat a customer.
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Executor } from '../db/db.client.js';
 import type { KeysetPosition } from '../db/keyset.js';
@@ -55,6 +56,9 @@ export interface CustomerListRow {
   group: number;
 }
 
+type RawRow = Omit<CustomerListRow, 'createdAt' | 'updatedAt' | 'deletedAt' | 'lastActiveAt'> &
+  Record<'createdAt' | 'updatedAt' | 'deletedAt' | 'lastActiveAt', string | Date | null>;
+
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The match groups of a text, best first: each a condition on the customer row. */
@@ -86,35 +90,28 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
 
   const groups = f.q ? matchGroups(f.q) : [sql`true`];
   const after = f.after;
-  const branches = groups.flatMap((match, group) => {
-    // Groups before the cursor's are done; the cursor's own continues after its position.
-    if (after && group < after.group) return [];
+  const rows: RawRow[] = [];
+  // Group by group, and only as far as the page needs: a later (costlier, fuzzier) group is not
+  // read when the earlier ones fill the page.
+  for (let group = after?.group ?? 0; group < groups.length && rows.length <= f.limit; group++) {
     const position = after && group === after.group ? sql`AND (c.created_at, c.id) < (${after.at}::timestamptz, ${after.id}::uuid)` : sql``;
-    return [
-      sql`(SELECT c.id, ${group}::int AS "group" FROM customers c
+    rows.push(
+      ...(await queryRows<RawRow>(
+        ex,
+        sql`SELECT c.id, c.version::int AS version, c.email, c.phone_normalized AS phone, c.first_name AS "firstName",
+              c.last_name AS "lastName", c.full_name AS "fullName", c.status, c.customer_type AS "customerType", c.tags,
+              bc.loyalty_tier AS "loyaltyTier", coalesce(m.total_spent, 0)::float8 AS "totalSpent", m.last_order_date::text AS "lastVisit",
+              c.created_at AS "createdAt", c.updated_at AS "updatedAt", c.deleted_at AS "deletedAt", c.last_active_at AS "lastActiveAt",
+              to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorAt", ${group}::int AS "group"
+            FROM customers c
             JOIN business_customers bc ON bc.customer_id = c.id
             LEFT JOIN customer_metrics m ON m.customer_id = c.id
-            WHERE ${sql.join(filters, sql` AND `)} AND ${match} ${position}
+            WHERE ${sql.join(filters, sql` AND `)} AND ${groups[group]!} ${position}
             ORDER BY c.created_at DESC, c.id DESC
-            LIMIT ${f.limit + 1})`,
-    ];
-  });
-  if (branches.length === 0) return [];
-
-  const rows = await queryRows<Omit<CustomerListRow, 'createdAt' | 'updatedAt' | 'deletedAt' | 'lastActiveAt'> & Record<'createdAt' | 'updatedAt' | 'deletedAt' | 'lastActiveAt', string | Date | null>>(
-    ex,
-    sql`SELECT c.id, c.version::int AS version, c.email, c.phone_normalized AS phone, c.first_name AS "firstName",
-          c.last_name AS "lastName", c.full_name AS "fullName", c.status, c.customer_type AS "customerType", c.tags,
-          bc.loyalty_tier AS "loyaltyTier", coalesce(m.total_spent, 0)::float8 AS "totalSpent", m.last_order_date::text AS "lastVisit",
-          c.created_at AS "createdAt", c.updated_at AS "updatedAt", c.deleted_at AS "deletedAt", c.last_active_at AS "lastActiveAt",
-          to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorAt", h."group"
-        FROM (${sql.join(branches, sql` UNION ALL `)}) h
-        JOIN customers c ON c.id = h.id
-        JOIN business_customers bc ON bc.customer_id = c.id AND bc.business_id = ${f.businessId}
-        LEFT JOIN customer_metrics m ON m.customer_id = c.id
-        ORDER BY h."group", c.created_at DESC, c.id DESC
-        LIMIT ${f.limit + 1}`,
-  );
+            LIMIT ${f.limit + 1 - rows.length}`,
+      )),
+    );
+  }
   const date = (v: string | Date | null) => (v === null ? null : new Date(v));
   return rows.map((r) => ({
     ...r,

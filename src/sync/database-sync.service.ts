@@ -204,36 +204,30 @@ export class DatabaseSyncService {
     ctx: WriteContext & { changedField: string; actor?: string },
     work: (tx: Tx) => Promise<boolean>,
   ): Promise<WriteResult> {
-    try {
-      const result = await this.inTransaction(async (tx) => {
-        await this.lockForWrite(tx, customerId, ctx);
-        const before = (await loadAggregate(tx, customerId))!;
-        if (!(await work(tx))) throw new NothingChanged(before);
-        await refreshStanding(tx, [customerId], { actor: ctx.actor });
-        await bumpVersions(tx, [customerId]);
-        const after = (await loadAggregate(tx, customerId))!;
-        const syncLogId = await appendSyncLog(tx, {
-          entityType: 'customer',
-          entityId: customerId,
-          operation: 'update',
-          entityVersion: after.version,
-          contentHash: aggregateHash(after),
-          changedFields: [ctx.changedField, ...changedFieldNames(before, after).filter((f) => f !== ctx.changedField)],
-        });
-        await appendCustomerEvents(tx, 'customers.customer.updated', [{ customerId, changedFields: [ctx.changedField] }]);
-        return { customer: after, changed: true, syncLogId };
+    return this.commitChange(async (tx) => {
+      await this.lockForWrite(tx, customerId, ctx);
+      const before = (await loadAggregate(tx, customerId))!;
+      if (!(await work(tx))) throw new NothingChanged(before);
+      await refreshStanding(tx, [customerId], { actor: ctx.actor });
+      await bumpVersions(tx, [customerId]);
+      const after = (await loadAggregate(tx, customerId))!;
+      const changedFields = [ctx.changedField, ...changedFieldNames(before, after).filter((f) => f !== ctx.changedField)];
+      const syncLogId = await appendSyncLog(tx, {
+        entityType: 'customer',
+        entityId: customerId,
+        operation: 'update',
+        entityVersion: after.version,
+        contentHash: aggregateHash(after),
+        changedFields,
       });
-      this.announce(result);
-      return result;
-    } catch (err) {
-      if (err instanceof NothingChanged) return { customer: err.customer, changed: false, syncLogId: null };
-      throw err;
-    }
+      await appendCustomerEvents(tx, 'customers.customer.updated', [{ customerId, changedFields }]);
+      return { customer: after, changed: true, syncLogId };
+    });
   }
 
   /** Soft delete: sets deleted_at, bumps the version and appends a `delete` outbox row. */
   async deleteCustomer(customerId: string, ctx: WriteContext): Promise<WriteResult> {
-    const result = await this.inTransaction(async (tx) => {
+    return this.commitChange(async (tx) => {
       await this.lockForWrite(tx, customerId, ctx);
       await softDeleteCustomer(tx, customerId);
       // A deleted customer leaves every segment.
@@ -250,8 +244,6 @@ export class DatabaseSyncService {
       });
       return { customer: after, changed: true, syncLogId };
     });
-    this.announce(result);
-    return result;
   }
 
   private async write(
@@ -259,58 +251,63 @@ export class DatabaseSyncService {
     ctx: WriteContext,
     desiredState: (before: CustomerAggregate | undefined) => CustomerInput,
   ): Promise<WriteResult> {
-    try {
-      const result = await this.inTransaction(async (tx) => {
-        let before: CustomerAggregate | undefined;
-        let id: string;
-        if (customerId) {
-          await this.lockForWrite(tx, customerId, ctx);
-          before = await loadAggregate(tx, customerId);
-        }
-        // Built after the lock, so a patch merges onto the state no other writer can change now.
-        const desired = matchStoredRows(desiredState(before), before);
-        const core = { ...desired, phoneNormalized: normalizePhone(desired.phone) };
-        let appended: number;
-        let after: CustomerAggregate;
-        if (before) {
-          id = before.id;
-          await updateCustomerCore(tx, id, core);
-          await refreshBusinessEmail(tx, id, desired.email ?? null);
-          await replaceSources(tx, id, desired.sources ?? []);
-          await replaceSection(tx, customerMetrics, id, desired.metrics ?? null);
-          await replaceSection(tx, customerDemographics, id, desired.demographics ?? null);
-          await replaceSection(tx, customerEngagement, id, desired.engagement ?? null);
-          await replaceSection(tx, customerRiskAssessments, id, desired.risk ?? null);
-          await replaceAddresses(tx, id, desired.addresses ?? []);
-          await replaceIpAddresses(tx, id, desired.ipAddresses ?? []);
-          appended = await appendActivities(tx, id, desired.activities ?? []);
-          await refreshStanding(tx, [id]);
-          after = (await loadAggregate(tx, id))!;
-        } else {
-          after = await insertNewAggregate(tx, ctx.businessId, core, desired);
-          id = after.id;
-          appended = desired.activities?.length ?? 0;
-          // A new customer's metrics may already qualify for a tier or a segment.
-          if ((await refreshStanding(tx, [id])).size > 0) after = (await loadAggregate(tx, id))!;
-        }
+    return this.commitChange(async (tx) => {
+      let before: CustomerAggregate | undefined;
+      let id: string;
+      if (customerId) {
+        await this.lockForWrite(tx, customerId, ctx);
+        before = await loadAggregate(tx, customerId);
+      }
+      // Built after the lock, so a patch merges onto the state no other writer can change now.
+      const desired = matchStoredRows(desiredState(before), before);
+      const core = { ...desired, phoneNormalized: normalizePhone(desired.phone) };
+      let appended: number;
+      let after: CustomerAggregate;
+      if (before) {
+        id = before.id;
+        await updateCustomerCore(tx, id, core);
+        await refreshBusinessEmail(tx, id, desired.email ?? null);
+        await replaceSources(tx, id, desired.sources ?? []);
+        await replaceSection(tx, customerMetrics, id, desired.metrics ?? null);
+        await replaceSection(tx, customerDemographics, id, desired.demographics ?? null);
+        await replaceSection(tx, customerEngagement, id, desired.engagement ?? null);
+        await replaceSection(tx, customerRiskAssessments, id, desired.risk ?? null);
+        await replaceAddresses(tx, id, desired.addresses ?? []);
+        await replaceIpAddresses(tx, id, desired.ipAddresses ?? []);
+        appended = await appendActivities(tx, id, desired.activities ?? []);
+        await refreshStanding(tx, [id]);
+        after = (await loadAggregate(tx, id))!;
+      } else {
+        after = await insertNewAggregate(tx, ctx.businessId, core, desired);
+        id = after.id;
+        appended = desired.activities?.length ?? 0;
+        // A new customer's metrics may already qualify for a tier or a segment.
+        if ((await refreshStanding(tx, [id])).size > 0) after = (await loadAggregate(tx, id))!;
+      }
 
-        const changedFields = changedFieldNames(before, after);
-        if (appended > 0) changedFields.push('activities');
-        // An update that changes nothing rolls back: no version bump, no outbox row, no
-        // Firestore write downstream.
-        if (before && changedFields.length === 0) throw new NothingChanged(before);
+      const changedFields = changedFieldNames(before, after);
+      if (appended > 0) changedFields.push('activities');
+      // An update that changes nothing rolls back: no version bump, no outbox row, no
+      // Firestore write downstream.
+      if (before && changedFields.length === 0) throw new NothingChanged(before);
 
-        const syncLogId = await appendSyncLog(tx, {
-          entityType: 'customer',
-          entityId: id,
-          operation: before ? 'update' : 'create',
-          entityVersion: after.version,
-          contentHash: aggregateHash(after),
-          changedFields,
-        });
-        await appendCustomerEvents(tx, before ? 'customers.customer.updated' : 'customers.customer.created', [{ customerId: id, changedFields }]);
-        return { customer: after, changed: true, syncLogId };
+      const syncLogId = await appendSyncLog(tx, {
+        entityType: 'customer',
+        entityId: id,
+        operation: before ? 'update' : 'create',
+        entityVersion: after.version,
+        contentHash: aggregateHash(after),
+        changedFields,
       });
+      await appendCustomerEvents(tx, before ? 'customers.customer.updated' : 'customers.customer.created', [{ customerId: id, changedFields }]);
+      return { customer: after, changed: true, syncLogId };
+    });
+  }
+
+  /** Runs a one-customer change in a transaction and announces it; NothingChanged rolls back and answers unchanged. */
+  private async commitChange(work: (tx: Tx) => Promise<WriteResult>): Promise<WriteResult> {
+    try {
+      const result = await this.inTransaction(work);
       this.announce(result);
       return result;
     } catch (err) {
