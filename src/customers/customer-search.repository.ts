@@ -104,7 +104,10 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
               c.created_at AS "createdAt", c.updated_at AS "updatedAt", c.deleted_at AS "deletedAt", c.last_active_at AS "lastActiveAt",
               to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorAt", ${group}::int AS "group"
             FROM customers c
-            JOIN business_customers bc ON bc.customer_id = c.id
+            -- A probe of the link's primary key per candidate (OFFSET 0 keeps it a probe): joined
+            -- as a table, the planner hashed all of the business's links for every search.
+            JOIN LATERAL (SELECT l.business_id, l.loyalty_tier FROM business_customers l
+                          WHERE l.business_id = ${f.businessId} AND l.customer_id = c.id OFFSET 0) bc ON true
             LEFT JOIN customer_metrics m ON m.customer_id = c.id
             WHERE ${sql.join(filters, sql` AND `)} AND ${groups[group]!} ${position}
             ORDER BY c.created_at DESC, c.id DESC
