@@ -135,7 +135,6 @@ function decodeSearchCursor(cursor: string): SearchPosition {
   if (Array.isArray(decoded) && decoded.length === 2 && Number.isInteger(decoded[0]) && typeof decoded[1] === 'string') {
     return { group: decoded[0] as number, ...decodeCursor(decoded[1]) };
   }
-  throw new AppError('INVALID_INPUT', 'Invalid input: query.cursor: is not a cursor this API returned', [
-    { field: 'query.cursor', message: 'is not a cursor this API returned' },
-  ]);
+  // A plain keyset cursor (the list's, before text matches were grouped) is a position in group 0.
+  return { group: 0, ...decodeCursor(cursor) };
 }
