@@ -131,12 +131,13 @@ CREATE INDEX "idx_customer_segments_business" ON "customer_segments" USING btree
 CREATE INDEX "idx_domain_events_feed" ON "domain_events" USING btree ("business_id","tx_id","id");--> statement-breakpoint
 CREATE INDEX "idx_domain_events_customer" ON "domain_events" USING btree ("customer_id","id");--> statement-breakpoint
 CREATE INDEX "idx_recalculation_runs_business" ON "recalculation_runs" USING btree ("business_id","started_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "idx_business_customers_tier" ON "business_customers" USING btree ("business_id","loyalty_tier");--> statement-breakpoint
 CREATE INDEX "idx_business_customers_created" ON "business_customers" USING btree ("business_id","created_at");--> statement-breakpoint
 CREATE INDEX "idx_customers_full_name_trgm" ON "customers" USING gin (lower("full_name") gin_trgm_ops);--> statement-breakpoint
 CREATE INDEX "idx_customers_email_trgm" ON "customers" USING gin ("email_lowercase" gin_trgm_ops);--> statement-breakpoint
 CREATE INDEX "idx_customers_phone_trgm" ON "customers" USING gin ("phone_normalized" gin_trgm_ops);--> statement-breakpoint
 ALTER TABLE "business_customers" ADD CONSTRAINT "business_customers_tier_check" CHECK ("business_customers"."loyalty_tier" IN ('BRONZE', 'SILVER', 'GOLD', 'PLATINUM'));--> statement-breakpoint
 ALTER TABLE "business_customers" ADD CONSTRAINT "business_customers_tier_override_check" CHECK ("business_customers"."tier_override" IN ('BRONZE', 'SILVER', 'GOLD', 'PLATINUM'));--> statement-breakpoint
--- Room on each page for HOT updates: set-based standing changes bump only the version (no index changes).
-ALTER TABLE "customers" SET (fillfactor = 85);
+-- Room on each page for HOT updates: set-based standing changes bump only the version of a customer
+-- and change only unindexed columns of its business link (tier, its dates), so no index changes.
+ALTER TABLE "customers" SET (fillfactor = 85);--> statement-breakpoint
+ALTER TABLE "business_customers" SET (fillfactor = 85);

@@ -42,7 +42,6 @@ export const businessCustomers = pgTable(
   (t) => [
     check('business_customers_tier_check', sql`${t.loyaltyTier} IN ('BRONZE', 'SILVER', 'GOLD', 'PLATINUM')`),
     check('business_customers_tier_override_check', sql`${t.tierOverride} IN ('BRONZE', 'SILVER', 'GOLD', 'PLATINUM')`),
-    index('idx_business_customers_tier').on(t.businessId, t.loyaltyTier),
     index('idx_business_customers_created').on(t.businessId, t.createdAt),
     primaryKey({ columns: [t.businessId, t.customerId] }),
     index('idx_business_customers_customer').on(t.customerId),
