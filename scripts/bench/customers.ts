@@ -49,6 +49,7 @@ import { startService, type RunningService } from '../../src/service.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { createDatabase } from '../../src/db/db.client.js';
 import { generateCustomers, type GenerateReport } from './customers-dataset.js';
+import { Prng } from '../../src/pos-simulator/data/prng.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -96,16 +97,10 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (x: number, digits = 1) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
 
-/** A deterministic PRNG (mulberry32), so two runs ask for the same customers and terms. */
+/** A deterministic stream (the simulator's seeded PRNG), so two runs ask for the same customers and terms. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const stream = new Prng(seed);
+  return () => stream.next();
 }
 
 /** Reads a nested value of a parsed JSON body (`meta.recalculation.changed`); undefined if absent. */

@@ -17,6 +17,7 @@ import { segmentMembersQuery } from '../../src/segments/segment-sql.js';
 import { queryRows } from '../../src/db/db.client.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { sql } from 'drizzle-orm';
+import { Prng } from '../../src/pos-simulator/data/prng.js';
 
 const SEED = process.env.SEGMENTS_SEED ? Number(process.env.SEGMENTS_SEED) : Math.floor(Math.random() * 2 ** 31);
 const AS_OF = new Date('2026-06-15T12:00:00Z');
@@ -27,17 +28,8 @@ const CRITERIA = 1000;
 
 // ---- seeded randomness ----------------------------------------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = mulberry32(SEED);
+const stream = new Prng(SEED);
+const random = () => stream.next();
 const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
 const chance = (p: number) => random() < p;
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
