@@ -3,7 +3,7 @@
 // statement whatever the page size. The caller validates every value and runs it all in the
 // aggregate's transaction.
 import { sql } from 'drizzle-orm';
-import { queryRows, type Tx } from '../db/db.client.js';
+import { queryRows, type Tx, uuidArray } from '../db/db.client.js';
 
 export interface ContactFields {
   email: string | null;
@@ -13,7 +13,6 @@ export interface ContactFields {
   lastName: string | null;
 }
 
-const idArray = (ids: string[]) => sql`ARRAY[${sql.join(ids.map((id) => sql`${id}`), sql`, `)}]::uuid[]`;
 
 /** New guest customers with the given ids, linked to the business. */
 export async function insertGuestCustomers(tx: Tx, businessId: string, rows: (ContactFields & { id: string })[]): Promise<void> {
@@ -59,7 +58,7 @@ export async function fillContactsAndBump(tx: Tx, rows: (ContactFields & { id: s
   const ids = updated.map((u) => u.id);
   await tx.execute(sql`
     UPDATE business_customers bc SET email_lowercase = lower(c.email)
-    FROM customers c WHERE bc.customer_id = c.id AND c.id = ANY(${idArray(ids)})
+    FROM customers c WHERE bc.customer_id = c.id AND c.id = ANY(${uuidArray(ids)})
       AND bc.email_lowercase IS DISTINCT FROM lower(c.email)`);
   return new Map(updated.map((u) => [u.id, u.version]));
 }

@@ -2,9 +2,8 @@
 // first and last order), recomputed set-based from customer_transactions: one statement for a
 // whole batch of customers, writing only the rows whose values changed.
 import { sql } from 'drizzle-orm';
-import { queryRows, type Tx } from '../db/db.client.js';
+import { queryRows, type Tx, uuidArray } from '../db/db.client.js';
 
-const idArray = (ids: string[]) => sql`ARRAY[${sql.join(ids.map((id) => sql`${id}`), sql`, `)}]::uuid[]`;
 
 /**
  * Locks the customers (id order, so two batches cannot deadlock), recomputes their metrics and
@@ -17,7 +16,7 @@ export async function recomputeTransactionMetrics(tx: Tx, customerIds: string[])
     tx,
     sql`
     WITH locked AS (
-      SELECT id FROM customers WHERE id = ANY(${idArray(customerIds)}) AND deleted_at IS NULL ORDER BY id FOR UPDATE
+      SELECT id FROM customers WHERE id = ANY(${uuidArray(customerIds)}) AND deleted_at IS NULL ORDER BY id FOR UPDATE
     ), agg AS (
       SELECT l.id AS customer_id,
         count(t.transaction_id) FILTER (WHERE t.status <> 'returned') AS total_orders,
@@ -80,5 +79,5 @@ export async function recomputeTransactionMetrics(tx: Tx, customerIds: string[])
 
 export async function clearPendingMetrics(tx: Tx, customerIds: string[]): Promise<void> {
   if (customerIds.length === 0) return;
-  await tx.execute(sql`DELETE FROM customer_metrics_pending WHERE customer_id = ANY(${idArray(customerIds)})`);
+  await tx.execute(sql`DELETE FROM customer_metrics_pending WHERE customer_id = ANY(${uuidArray(customerIds)})`);
 }

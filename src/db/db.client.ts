@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import type { SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -64,6 +64,12 @@ export function createDatabase(config: Config['database']): DatabaseHandle {
     close: () => client.close(),
   };
 }
+
+/**
+ * A uuid[] parameter: one bind value however many ids (a parameter per id would hit the protocol's
+ * 65,535-parameter limit on a large batch). The ids come from the database or validated input.
+ */
+export const uuidArray = (ids: string[]): SQL => sql`${`{${ids.join(',')}}`}::uuid[]`;
 
 /** Rows of a raw SQL query; node-postgres and PGlite both answer with `{ rows }`. */
 export async function queryRows<T>(ex: Executor, query: SQL): Promise<T[]> {

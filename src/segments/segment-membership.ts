@@ -1,7 +1,7 @@
 // Segment membership as set-based SQL: who a segment's criteria select now, compared with who is
 // assigned; entered customers are assigned and exited ones removed, each with a domain event.
 import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
-import { queryRows, type Executor } from '../db/db.client.js';
+import { queryRows, type Executor, uuidArray } from '../db/db.client.js';
 import { customerSegments } from '../db/schema/index.js';
 import type { SegmentCriteria } from './segment-criteria.js';
 import { segmentMembersQuery } from './segment-sql.js';
@@ -18,7 +18,6 @@ export interface MembershipChange {
   entered: boolean;
 }
 
-const uuidArray = (ids: string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
 
 export async function loadActiveSegments(ex: Executor, businessIds: string[]): Promise<ActiveSegment[]> {
   if (businessIds.length === 0) return [];

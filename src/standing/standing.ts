@@ -6,13 +6,12 @@
 // customers in id order (the order every writer locks in), decide again on fresh data, write,
 // and record the changed customers in the outbox.
 import { sql } from 'drizzle-orm';
-import { queryRows, type Db, type Tx } from '../db/db.client.js';
+import { queryRows, type Db, type Tx, uuidArray } from '../db/db.client.js';
 import { isRetryableTransactionError } from '../errors.js';
 import { applyMemberships, loadActiveSegments } from '../segments/segment-membership.js';
 import { loadTierConfigs } from '../tiers/tiers.repository.js';
 import { applyTierDecisions } from '../tiers/tier-evaluation.js';
 
-const uuidArray = (ids: string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
 
 /**
  * Re-evaluates tiers, then segment memberships (which may depend on the tier), of these

@@ -6,7 +6,7 @@
 //   - an upgrade applies at once; below their tier a customer keeps it until the grace period
 //     ends, then drops ONE tier, and a new grace period starts if they are still above
 import { sql, type SQL } from 'drizzle-orm';
-import { queryRows, type Executor } from '../db/db.client.js';
+import { queryRows, uuidArray, type Executor } from '../db/db.client.js';
 import type { StoredTierThresholds, TierRequirement } from '../db/schema/index.js';
 import { PERIOD_MONTHS, TIER_KEYS } from './tiers.schema.js';
 
@@ -29,7 +29,7 @@ const tierName = (rank: SQL) => sql`(ARRAY['BRONZE','SILVER','GOLD','PLATINUM'])
 export type TierScope = { all: true } | { ids: string[] };
 
 function scopeCondition(scope: TierScope): SQL {
-  return 'all' in scope ? sql`true` : sql`bc.customer_id = ANY(${`{${scope.ids.join(',')}}`}::uuid[])`;
+  return 'all' in scope ? sql`true` : sql`bc.customer_id = ANY(${uuidArray(scope.ids)})`;
 }
 
 /**
