@@ -78,6 +78,8 @@ const envSchema = z.object({
   INGEST_BACKOFF_MAX_MS: int(1, 3_600_000).default(60_000),
   PREDICTIONS_CRON: cronExpression.default('30 2 * * *'),
   STANDING_CRON: cronExpression.default('20 * * * *'),
+  JOBS_POLL_INTERVAL_MS: int(50, 3_600_000).default(2_000),
+  EXPORT_STORAGE_DIR: z.string().min(1).default('data/exports'),
   PREDICTION_MONTHLY_DISCOUNT_RATE: z.coerce.number().min(0).max(1).default(0.01),
   // 0 as in `lifetimes`: an L2 penalty on the raw parameters depends on the time unit (α in days is 7× α in weeks).
   PREDICTION_PENALIZER: z.coerce.number().min(0).max(10).default(0),
@@ -158,6 +160,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
       },
     },
     standing: { cron: e.STANDING_CRON },
+    // Work queues (exports, erasures, imports): how often a worker looks for due rows, and where files go.
+    jobs: { pollIntervalMs: e.JOBS_POLL_INTERVAL_MS, storageDir: e.EXPORT_STORAGE_DIR },
     // Demo mode seeds a demo business and prints a token; on by default except in production.
     demoMode: e.DEMO_MODE ?? e.NODE_ENV !== 'production',
   };

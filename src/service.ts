@@ -38,6 +38,7 @@ import { PreferencesService } from './preferences/preferences.service.js';
 import { IngestScheduler } from './ingest/ingest-scheduler.js';
 import { SegmentsService } from './segments/segments.service.js';
 import { StandingJob } from './standing/standing-job.js';
+import { QueueWorker, type QueueHandler } from './jobs/queue-worker.js';
 import { TiersService } from './tiers/tiers.service.js';
 import { IngestService } from './ingest/ingest.service.js';
 import { createWarehouse } from './warehouse/warehouse.factory.js';
@@ -101,10 +102,12 @@ export async function startService(config: Config, logger: Logger, mode: Service
     closers.unshift(() => application.interactionsLoader.stop());
     closers.unshift(() => application.predictionJob.stop());
     closers.unshift(() => application.standingJob.stop());
+    closers.unshift(() => application.queueWorker.stop());
     if (mode === 'worker' || config.jobsInProcess) {
       application.interactionsLoader.start(config.memory.loader.intervalMs);
       application.predictionJob.start(config.memory.predictions.cron);
       application.standingJob.start(config.standing.cron);
+      application.queueWorker.start(config.jobs.pollIntervalMs);
       log.info({ intervalMs: config.memory.loader.intervalMs, predictionsCron: config.memory.predictions.cron }, 'memory interactions loader and nightly predictions scheduled');
     }
     if (mode === 'worker') {
@@ -206,6 +209,11 @@ export function createApplication({ config, logger, database, firestore, redis, 
   const predictionJob = new PredictionJob(database, predictions, logger.child({ module: 'prediction-job' }), (status) => metrics.recordJobRun('predictions', status));
   const standingJob = new StandingJob(database, tiers, segments, logger.child({ module: 'standing-job' }), (status) => metrics.recordJobRun('standing', status));
   const memory = new MemoryService({ db: database.db, sync, warehouse, cache: profileCache, predictor: predictions, logger });
+  // Exports, erasures and imports: work-queue rows processed by the worker (or here with JOBS_IN_PROCESS).
+  const queueHandlers: QueueHandler[] = [];
+  const queueWorker = new QueueWorker(database.db, queueHandlers, logger.child({ module: 'queue-worker' }), undefined, (queue, outcome) =>
+    metrics.recordJobRun(queue, outcome === 'failed' ? 'failed' : 'succeeded'),
+  );
   const interactionsLoader = new InteractionsLoader(database, warehouse, logger.child({ module: 'memory-loader' }), config.memory.loader.batchSize);
 
   const readiness: ReadinessCheck[] = [
@@ -234,7 +242,7 @@ export function createApplication({ config, logger, database, firestore, redis, 
     bodyLimit: config.http.bodyLimit,
   });
   const reconciler = new Reconciler(database.db, writer);
-  return { app, tokens, sync, customers, businesses, projector, writer, reconciler, ingest, warehouse, memory, profileCache, interactionsLoader, predictions, predictionJob, tiers, segments, standingJob };
+  return { app, tokens, sync, customers, businesses, projector, writer, reconciler, ingest, warehouse, memory, profileCache, interactionsLoader, predictions, predictionJob, tiers, segments, standingJob, queueWorker };
 }
 
 function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {

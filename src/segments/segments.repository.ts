@@ -11,6 +11,7 @@ const columns = {
   businessId: customerSegments.businessId,
   name: customerSegments.name,
   description: customerSegments.description,
+  kind: customerSegments.kind,
   criteria: customerSegments.criteria,
   isActive: customerSegments.isActive,
   timeRelative: customerSegments.timeRelative,

@@ -44,6 +44,10 @@ export const customers = pgTable(
     notes: text('notes'),
     internalNotes: text('internal_notes'),
     customAttributes: jsonb('custom_attributes').$type<Record<string, unknown>>().notNull().default({}),
+    /** Set by a GDPR/CCPA erasure: the row stays as a tombstone whose PII columns hold random tokens. */
+    erasedAt: timestamp('erased_at', tz),
+    /** Set on the customer merged away (customer_merges); cleared when the merge is undone. */
+    mergedIntoId: uuid('merged_into_id'),
     // Bumped by every committed change; the projection's version guard compares it.
     version: bigint('version', { mode: 'number' }).notNull().default(1),
   },

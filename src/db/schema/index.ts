@@ -13,3 +13,4 @@ export * from './segments.js';
 export * from './preferences.js';
 export * from './domain-events.js';
 export * from './recalculation-runs.js';
+export * from './privacy.js';

@@ -1,6 +1,6 @@
 // Customer segments (reference 002): criteria definitions per business and who is in each.
 import { sql } from 'drizzle-orm';
-import { boolean, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { boolean, check, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
 import { businesses } from './businesses.js';
 import { customers } from './customers.js';
 
@@ -15,6 +15,8 @@ export const customerSegments = pgTable(
       .references(() => businesses.id, { onDelete: 'cascade' }),
     name: varchar('name', { length: 255 }).notNull(),
     description: text('description'),
+    /** dynamic: members are whoever meets the criteria; static: members are assigned by hand (bulk operations). */
+    kind: varchar('kind', { length: 10, enum: ['dynamic', 'static'] }).notNull().default('dynamic'),
     /** Validated SegmentCriteria (segment-criteria.ts); compiled to SQL on every evaluation. */
     criteria: jsonb('criteria').$type<unknown>().notNull(),
     isActive: boolean('is_active').notNull().default(true),
@@ -26,6 +28,7 @@ export const customerSegments = pgTable(
     deletedAt: timestamp('deleted_at', tz),
   },
   (t) => [
+    check('customer_segments_kind_check', sql`${t.kind} IN ('dynamic', 'static')`),
     uniqueIndex('uq_customer_segments_business_name').on(t.businessId, sql`lower(${t.name})`).where(sql`${t.deletedAt} IS NULL`),
     index('idx_customer_segments_business').on(t.businessId, t.createdAt.desc(), t.id.desc()),
   ],
