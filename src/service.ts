@@ -39,6 +39,7 @@ import { IngestScheduler } from './ingest/ingest-scheduler.js';
 import { SegmentsService } from './segments/segments.service.js';
 import { StandingJob } from './standing/standing-job.js';
 import { QueueWorker, type QueueHandler } from './jobs/queue-worker.js';
+import { LocalDirectoryStorage } from './privacy/file-storage.js';
 import { TiersService } from './tiers/tiers.service.js';
 import { IngestService } from './ingest/ingest.service.js';
 import { createWarehouse } from './warehouse/warehouse.factory.js';
@@ -210,6 +211,7 @@ export function createApplication({ config, logger, database, firestore, redis, 
   const standingJob = new StandingJob(database, tiers, segments, logger.child({ module: 'standing-job' }), (status) => metrics.recordJobRun('standing', status));
   const memory = new MemoryService({ db: database.db, sync, warehouse, cache: profileCache, predictor: predictions, logger });
   // Exports, erasures and imports: work-queue rows processed by the worker (or here with JOBS_IN_PROCESS).
+  const fileStorage = new LocalDirectoryStorage(config.jobs.storageDir);
   const queueHandlers: QueueHandler[] = [];
   const queueWorker = new QueueWorker(database.db, queueHandlers, logger.child({ module: 'queue-worker' }), undefined, (queue, outcome) =>
     metrics.recordJobRun(queue, outcome === 'failed' ? 'failed' : 'succeeded'),
@@ -242,7 +244,7 @@ export function createApplication({ config, logger, database, firestore, redis, 
     bodyLimit: config.http.bodyLimit,
   });
   const reconciler = new Reconciler(database.db, writer);
-  return { app, tokens, sync, customers, businesses, projector, writer, reconciler, ingest, warehouse, memory, profileCache, interactionsLoader, predictions, predictionJob, tiers, segments, standingJob, queueWorker };
+  return { app, tokens, sync, customers, businesses, projector, writer, reconciler, ingest, warehouse, memory, profileCache, interactionsLoader, predictions, predictionJob, tiers, segments, standingJob, queueWorker, fileStorage };
 }
 
 function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {

@@ -110,6 +110,12 @@ function toAggregate(
   };
 }
 
+/**
+ * Whether the customer has a Firestore projection: an erased customer (a tombstone) and one merged
+ * into another have none, so the projector removes their documents and reconcile expects none.
+ */
+export const isProjected = (a: Pick<CustomerAggregate, 'erasedAt' | 'mergedIntoId'>): boolean => a.erasedAt === null && a.mergedIntoId === null;
+
 /** Loads whole aggregates by id, soft-deleted ones included; missing ids are absent from the map. */
 export async function loadAggregates(
   ex: Executor,

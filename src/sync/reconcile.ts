@@ -8,11 +8,11 @@
 //   subcollection addresses, IP addresses or activities differ
 // With fix, every finding is repaired through the normal path: an outbox row (`repair`, or
 // `purge` for orphans) that the projector applies. Each run is recorded in reconcile_runs.
-import { asc, count, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import { Timestamp, type DocumentData } from 'firebase-admin/firestore';
 import type { Db } from '../db/db.client.js';
 import { customerActivities, customers, reconcileRuns } from '../db/schema/index.js';
-import { loadAggregates, type CustomerAggregate } from '../customers/customers.repository.js';
+import { isProjected, loadAggregates, type CustomerAggregate } from '../customers/customers.repository.js';
 import type { FirestoreWriter } from '../firestore/firestore-writer.js';
 import { contentHash } from './content-hash.js';
 import { CUSTOMERS, mapCustomer } from './firestore-mapping.js';
@@ -122,7 +122,7 @@ export class Reconciler {
       const rows = await this.db
         .select({ id: sql<string>`${customers.id}::text` })
         .from(customers)
-        .where(gt(sql`${customers.id}::text`, after))
+        .where(and(gt(sql`${customers.id}::text`, after), isNull(customers.erasedAt), isNull(customers.mergedIntoId)))
         .orderBy(asc(sql`${customers.id}::text`))
         .limit(PAGE);
       for (const row of rows) yield row.id;
@@ -143,7 +143,8 @@ export class Reconciler {
 
   private async compare(pairs: { id: string; doc: DocumentData }[], report: ReconcileReport): Promise<void> {
     const ids = pairs.map((p) => p.id);
-    const aggregates = await loadAggregates(this.db, ids, 0);
+    // Erased and merged-away customers have no projection: a document of theirs is an orphan.
+    const aggregates = new Map([...(await loadAggregates(this.db, ids, 0))].filter(([, a]) => isProjected(a)));
     const activityCounts = new Map(
       (
         await this.db

@@ -13,6 +13,7 @@ import type { DocumentData } from 'firebase-admin/firestore';
 import type { Db, Tx } from '../db/db.client.js';
 import {
   loadActivitiesAfter,
+  isProjected,
   loadAggregates,
   type ActivityWatermark,
   type CustomerAggregate,
@@ -202,7 +203,7 @@ export class SyncProjector {
       const state = states[i];
       const claimed = rowsByCustomer.get(id)!;
       const force = claimed.some((row) => row.operation === 'repair');
-      if (!aggregate) {
+      if (!aggregate || !isProjected(aggregate)) {
         plans.push({ customerId: id, version: Number.MAX_SAFE_INTEGER, ops: await this.purgeOps(id), rows: claimed });
       } else if (state && (state.version > aggregate.version || (state.version === aggregate.version && !force))) {
         // Already projected at this version or a newer one: nothing to write.
@@ -282,7 +283,7 @@ export class SyncProjector {
     };
   }
 
-  /** A customer gone from PostgreSQL (hard delete): its document, PII and subcollections go too. */
+  /** A customer gone from PostgreSQL (hard delete), erased or merged away: its document, PII and subcollections go too. */
   private async purgeOps(id: string): Promise<WriteOp[]> {
     const base = `${CUSTOMERS}/${id}`;
     const ops: WriteOp[] = [];

@@ -1,5 +1,8 @@
 // Boots the real application (createApplication, as start-up does) on a fresh test database
 // and the in-process Firestore emulator, with helpers for tokens and businesses.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { pino } from 'pino';
 import type { Redis } from 'ioredis';
 import { parseConfig, type Config } from '../../src/config.js';
@@ -24,7 +27,16 @@ export async function createTestApp(
   opts: { env?: Record<string, string>; redis?: Redis; firestore?: FirestoreHandle; warehouse?: Warehouse } = {},
 ): Promise<TestApp> {
   // The projector runs when a test drives it (drain), unless a test turns SYNC_IN_PROCESS on.
-  const config = parseConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '100000', SYNC_IN_PROCESS: 'false', ...opts.env });
+  // Export archives and uploads go to a directory of this test's own, removed on close.
+  const storageDir = await mkdtemp(path.join(tmpdir(), 'c360-files-'));
+  const config = parseConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_MAX: '100000',
+    SYNC_IN_PROCESS: 'false',
+    EXPORT_STORAGE_DIR: storageDir,
+    ...opts.env,
+  });
   const database = await createTestDatabase();
   const firestore = opts.firestore ?? (await createFirestore({ kind: 'embedded', port: 0, projectId: 'demo-test' }));
   const logger = pino({ level: 'silent' });
@@ -53,8 +65,10 @@ export async function createTestApp(
     },
     close: async () => {
       await application.projector.stop();
+      await application.queueWorker.stop();
       await firestore.close();
       await database.drop();
+      await rm(storageDir, { recursive: true, force: true });
     },
   };
 }
