@@ -173,9 +173,9 @@ export async function lockCustomerForBusiness(
   tx: Tx,
   customerId: string,
   businessId: string,
-): Promise<{ version: number; deletedAt: Date | null } | undefined> {
+): Promise<{ version: number; deletedAt: Date | null; erasedAt: Date | null; mergedIntoId: string | null } | undefined> {
   const rows = await tx
-    .select({ version: customers.version, deletedAt: customers.deletedAt })
+    .select({ version: customers.version, deletedAt: customers.deletedAt, erasedAt: customers.erasedAt, mergedIntoId: customers.mergedIntoId })
     .from(customers)
     .innerJoin(businessCustomers, eq(businessCustomers.customerId, customers.id))
     .where(and(eq(customers.id, customerId), eq(businessCustomers.businessId, businessId)))

@@ -9,6 +9,9 @@ export const DOMAIN_EVENT_TYPES = [
   'customers.customer.created',
   'customers.customer.updated',
   'customers.customer.deleted',
+  'customers.customer.merged',
+  'customers.customer.unmerged',
+  'customers.customer.erased',
   'customers.tier.upgraded',
   'customers.tier.downgraded',
   'customers.tier.configuration_updated',
@@ -23,6 +26,8 @@ export const DOMAIN_EVENT_TYPES = [
   'customers.data_export.failed',
 ] as const;
 export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
+/** The events of a change to the customer aggregate itself. */
+export type CustomerEventType = Extract<DomainEventType, `customers.customer.${string}`>;
 
 export interface NewDomainEvent {
   businessId: string;
@@ -97,7 +102,7 @@ export async function listDomainEvents(ex: Executor, businessId: string, after: 
  */
 export async function appendCustomerEvents(
   ex: Executor,
-  eventType: 'customers.customer.created' | 'customers.customer.updated' | 'customers.customer.deleted',
+  eventType: CustomerEventType,
   changes: { customerId: string; changedFields: string[] }[],
 ): Promise<void> {
   if (changes.length === 0) return;

@@ -9,6 +9,7 @@ import { AppError, invalidInput, isRetryableTransactionError } from '../errors.j
 import {
   appendActivities,
   insertNewAggregate,
+  isProjected,
   loadAggregate,
   loadAggregates,
   lockCustomerForBusiness,
@@ -28,7 +29,7 @@ import { writePredictedMetrics, type PredictedMetrics } from '../customers/predi
 import { fillContactsAndBump, insertGuestCustomers, insertSourceLinks, type ContactFields } from '../customers/source-links.repository.js';
 import { appendSyncLog, appendSyncLogs } from './sync-logs.repository.js';
 import { bumpVersions, refreshStanding } from '../standing/standing.js';
-import { appendCustomerEvents } from '../events/domain-events.repository.js';
+import { appendCustomerEvents, type CustomerEventType } from '../events/domain-events.repository.js';
 
 /** One customer's part of a linkSources batch. */
 export interface LinkPlan {
@@ -225,6 +226,56 @@ export class DatabaseSyncService {
     });
   }
 
+  /**
+   * One change to several customers of a business in one transaction (merge, undo of a merge,
+   * erasure). Locks them in id order (the order every writer locks in), so two such changes
+   * cannot deadlock; soft-deleted, erased or merged-away customers are locked too when
+   * `includeGone` (undo restores a merged-away one; erasure may follow a soft delete). `work`
+   * returns, per customer it changed, the event to record and the changed fields. Then standing
+   * is derived again, each version bumped and one outbox row appended per changed customer.
+   */
+  async changeCustomers(
+    customerIds: string[],
+    ctx: { businessId: string; actor?: string; includeGone?: boolean },
+    work: (tx: Tx, before: Map<string, CustomerAggregate>) => Promise<Map<string, { event: CustomerEventType; changedFields: string[] }>>,
+  ): Promise<{ customers: Map<string, CustomerAggregate>; syncLogIds: string[] }> {
+    const ids = [...new Set(customerIds)].sort();
+    const result = await this.inTransaction(async (tx) => {
+      for (const id of ids) {
+        const locked = await lockCustomerForBusiness(tx, id, ctx.businessId);
+        const gone = locked && (locked.deletedAt || locked.erasedAt || locked.mergedIntoId);
+        if (!locked || (gone && !ctx.includeGone)) throw new AppError('NOT_FOUND', `Customer ${id} not found`);
+      }
+      const before = await loadAggregates(tx, ids);
+      const changes = await work(tx, before);
+      const changed = [...changes.keys()].sort();
+      if (changed.length === 0) return { customers: before, syncLogIds: [], committed: [] as CommittedChange[] };
+      await refreshStanding(tx, changed, { actor: ctx.actor });
+      await bumpVersions(tx, changed);
+      const after = await loadAggregates(tx, ids);
+      const syncLogIds: string[] = [];
+      const committed: CommittedChange[] = [];
+      for (const id of changed) {
+        const aggregate = after.get(id)!;
+        const { event, changedFields } = changes.get(id)!;
+        const syncLogId = await appendSyncLog(tx, {
+          entityType: 'customer',
+          entityId: id,
+          operation: isProjected(aggregate) && !aggregate.deletedAt ? 'update' : 'delete',
+          entityVersion: aggregate.version,
+          contentHash: aggregateHash(aggregate),
+          changedFields,
+        });
+        await appendCustomerEvents(tx, event, [{ customerId: id, changedFields }]);
+        syncLogIds.push(syncLogId);
+        committed.push({ customerId: id, version: aggregate.version, syncLogId });
+      }
+      return { customers: after, syncLogIds, committed };
+    });
+    for (const change of result.committed) this.emit(change);
+    return { customers: result.customers, syncLogIds: result.syncLogIds };
+  }
+
   /** Soft delete: sets deleted_at, bumps the version and appends a `delete` outbox row. */
   async deleteCustomer(customerId: string, ctx: WriteContext): Promise<WriteResult> {
     return this.commitChange(async (tx) => {
@@ -319,7 +370,7 @@ export class DatabaseSyncService {
   private async lockForWrite(tx: Tx, customerId: string, ctx: WriteContext): Promise<void> {
     const locked = await lockCustomerForBusiness(tx, customerId, ctx.businessId);
     // Another business's customer is reported exactly like a missing one.
-    if (!locked || locked.deletedAt) throw new AppError('NOT_FOUND', `Customer ${customerId} not found`);
+    if (!locked || locked.deletedAt || locked.erasedAt || locked.mergedIntoId) throw new AppError('NOT_FOUND', `Customer ${customerId} not found`);
     if (ctx.expectedVersion !== undefined && locked.version !== ctx.expectedVersion) {
       throw new AppError('CONFLICT', `Customer ${customerId} is at version ${locked.version}, not ${ctx.expectedVersion}`, {
         currentVersion: locked.version,
