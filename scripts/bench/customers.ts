@@ -35,7 +35,6 @@
 // postgres://postgres@127.0.0.1:5432 (BENCH_PG_ADMIN_URL overrides), dropped at the end, on failure
 // and on Ctrl-C (--keep leaves it, and prints its URL, for EXPLAIN afterwards).
 // Prints the generation time (not a target), the tables, peak RSS; the last line is one JSON object.
-import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -50,6 +49,7 @@ import { migrateDatabase } from '../../src/db/migrate.js';
 import { createDatabase } from '../../src/db/db.client.js';
 import { generateCustomers, type GenerateReport } from './customers-dataset.js';
 import { Prng } from '../../src/pos-simulator/data/prng.js';
+import { at, LoopbackClient, percentile, positiveInt, round, type Reply } from './bench-kit.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -81,36 +81,10 @@ sampler.unref();
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-function positiveInt(value: string | undefined, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`${name} must be a positive integer, got ${value}`);
-    process.exit(2);
-  }
-  return n;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-const round = (x: number, digits = 1) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
-
 /** A deterministic stream (the simulator's seeded PRNG), so two runs ask for the same customers and terms. */
 function prng(seed: number): () => number {
   const stream = new Prng(seed);
   return () => stream.next();
-}
-
-/** Reads a nested value of a parsed JSON body (`meta.recalculation.changed`); undefined if absent. */
-function at(body: unknown, path: string): unknown {
-  let v: unknown = body;
-  for (const key of path.split('.')) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[key];
-  }
-  return v;
 }
 
 function num(body: unknown, ...paths: string[]): number | null {
@@ -124,43 +98,8 @@ function num(body: unknown, ...paths: string[]): number | null {
 // ---------------------------------------------------------------------------------------------
 // Loopback HTTP: one keep-alive agent with a socket per client.
 
-interface Reply {
-  status: number;
-  text: string;
-  ms: number;
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY, maxFreeSockets: CONCURRENCY });
-let baseUrl = '';
-let authorization = '';
-
-function request(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<Reply> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const req = http.request(
-      `${baseUrl}${path}`,
-      {
-        method,
-        agent,
-        headers: {
-          authorization,
-          accept: 'application/json',
-          ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - t0 }));
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path.split('?')[0]} timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+const loopback = new LoopbackClient(CONCURRENCY);
+const request = loopback.request.bind(loopback);
 
 const errorSamples: string[] = [];
 let errors = 0;
@@ -356,7 +295,7 @@ const cleanUp = () =>
     clearInterval(sampler);
     await service?.close().catch(() => undefined);
     emulator?.stop();
-    agent.destroy();
+    loopback.close();
     if (!givenUrl && !args.keep) await adminQuery(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
   })());
 
@@ -451,9 +390,9 @@ try {
     FIRESTORE_EMULATOR_HOST: emulator.host,
   });
   service = await startService(config, createLogger('silent'));
-  baseUrl = service.url;
-  authorization = `Bearer ${new TokenService(config.jwt).sign({ subject: 'bench-admin', role: 'admin', businessId })}`;
-  console.log(`service at ${baseUrl} (pool ${config.database.kind === 'postgres' ? config.database.poolMax : '-'} connections)`);
+  loopback.baseUrl = service.url;
+  loopback.authorization = `Bearer ${new TokenService(config.jwt).sign({ subject: 'bench-admin', role: 'admin', businessId })}`;
+  console.log(`service at ${loopback.baseUrl} (pool ${config.database.kind === 'postgres' ? config.database.poolMax : '-'} connections)`);
 
   // Profile GET.
   const rnd = prng(0x5eed);
