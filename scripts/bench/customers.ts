@@ -6,6 +6,7 @@
 // engagement, addresses, POS links, with realistic skew), then the real service is started
 // in-process (startService, API mode) on that database and driven over loopback HTTP with
 // keep-alive by `concurrency` closed-loop clients, every request timed on its own:
+//   floor         GET /healthz: the same stack and clients with no work, the fastest any route can be here
 //   profile GET   GET /api/v1/customers/{id}, ids drawn at random from the whole business
 //   search        GET /api/v1/customers?q=…&limit=20, a mix of what staff type: a last name,
 //                 first + last name with one typo (letters swapped or dropped), an email prefix,
@@ -394,6 +395,14 @@ try {
   loopback.authorization = `Bearer ${new TokenService(config.jwt).sign({ subject: 'bench-admin', role: 'admin', businessId })}`;
   console.log(`service at ${loopback.baseUrl} (pool ${config.database.kind === 'postgres' ? config.database.poolMax : '-'} connections)`);
 
+  // The floor: GET /healthz (no auth, no database) through the same stack and clients. No route
+  // can answer faster than this under the same load, so it shows what the machine allows.
+  const floorItems = (count: number) => Array.from({ length: count }, () => ({ kind: 'floor' as const, path: '/healthz' }));
+  await drive(floorItems(GET_WARMUP), false);
+  const floor = await drive(floorItems(Math.min(GET_REQUESTS, 10_000)), false);
+  const floorStats = stats(floor.latencies, floor.elapsedMs);
+  console.log(`floor (GET /healthz): ${floor.latencies.length} ok; node CPU ${floor.cpuMsPerRequest.toFixed(2)} ms/request`);
+
   // Profile GET.
   const rnd = prng(0x5eed);
   const pick = () => ids[Math.floor(rnd() * ids.length)]!;
@@ -518,6 +527,7 @@ try {
   console.log('');
   console.log(`${'requests'.padEnd(24)}${'ok'.padStart(8)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}${'req/s'.padStart(9)}${'errors'.padStart(8)}${'hits'.padStart(8)}`);
   console.log('-'.repeat(92));
+  console.log(line('floor: GET /healthz', floorStats, floor.errors));
   console.log(line('profile GET', getStats, get.errors));
   const allHits = [...search.byKind.values()].flatMap((k) => k.hits);
   console.log(line('search (all)', { ...searchStats, hits: allHits.reduce((a, b) => a + b, 0) / allHits.length }, search.errors));
@@ -545,6 +555,9 @@ try {
     bench: 'customers',
     n: N,
     concurrency: CONCURRENCY,
+    floor_p50_ms: round(floorStats.p50, 2),
+    floor_p95_ms: round(floorStats.p95, 2),
+    floor_rps: round(floorStats.rps, 0),
     get_requests: getStats.n,
     get_p50_ms: round(getStats.p50, 2),
     get_p95_ms: round(getStats.p95, 2),

@@ -21,6 +21,7 @@ import {
   customers,
 } from '../db/schema/index.js';
 import type { CustomerInput } from './customers.schema.js';
+import { insightsJson, type InsightRow } from './customer-insights.repository.js';
 
 /** How many of the newest activities an aggregate read includes; the timeline pages the rest. */
 export const AGGREGATE_ACTIVITY_LIMIT = 100;
@@ -138,6 +139,37 @@ export function prepareAggregateReader(db: Db): (id: string) => Promise<Customer
   return async (id) => {
     const row = await query.execute({ id });
     return row ? toAggregate(row, AGGREGATE_ACTIVITY_LIMIT) : undefined;
+  };
+}
+
+/** What the profile read returns: the aggregate, its insights for the business, and that business's stored tier configuration row. */
+export interface ProfileRead {
+  aggregate: CustomerAggregate;
+  insights: InsightRow | null;
+  tierConfiguration: unknown;
+}
+
+/**
+ * The profile's loader: the aggregate, the insights for one business and that business's tier
+ * configuration in one prepared statement (one round trip, planned once).
+ */
+export function prepareProfileReader(db: Db): (id: string, businessId: string, asOf: Date) => Promise<ProfileRead | undefined> {
+  const businessId = sql.placeholder('businessId');
+  const query = db.query.customers
+    .findFirst({
+      where: eq(customers.id, sql.placeholder('id')),
+      with: aggregateWith(AGGREGATE_ACTIVITY_LIMIT),
+      extras: {
+        insights: sql<InsightRow | null>`${insightsJson(sql`${customers.id}`, sql`${businessId}`, sql`${sql.placeholder('asOf')}`)}`.as('insights'),
+        tierConfiguration: sql<unknown>`(SELECT row_to_json(t) FROM tier_configurations t WHERE t.business_id = ${businessId}::uuid)`.as('tier_configuration'),
+      },
+    })
+    .prepare('load_customer_profile');
+  return async (id, business, asOf) => {
+    const row = await query.execute({ id, businessId: business, asOf: asOf.toISOString() });
+    if (!row) return undefined;
+    const { insights, tierConfiguration, ...rest } = row;
+    return { aggregate: toAggregate(rest, AGGREGATE_ACTIVITY_LIMIT), insights, tierConfiguration };
   };
 }
 

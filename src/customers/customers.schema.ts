@@ -411,7 +411,8 @@ export const listCustomersQuery = z
   .strictObject({
   status: z.enum(CUSTOMER_STATUSES).optional(),
   tag: z.string().trim().min(1).max(50).optional(),
-  q: z.string().trim().min(1).max(200).optional(),
+  // Three characters at least: shorter text has no trigram to look up, so it could only be found by reading every customer.
+  q: z.string().trim().min(3, 'must be at least 3 characters').max(200).optional(),
   tier: z.enum(LOYALTY_TIERS, { message: `must be one of ${LOYALTY_TIERS.join(', ')}` }).optional(),
   segmentId: uuid.optional(),
   minSpent: queryMoney.optional(),

@@ -6,10 +6,10 @@ import { searchCustomers, type SearchPosition } from './customer-search.reposito
 import { AppError } from '../errors.js';
 import type { DatabaseSyncService, WriteContext, WriteResult } from '../sync/database-sync.service.js';
 import type { SyncWaiter } from '../sync/sync-waiter.js';
-import { prepareAggregateReader, type CustomerAggregate } from './customers.repository.js';
+import { prepareAggregateReader, prepareProfileReader, type CustomerAggregate } from './customers.repository.js';
 import type { ListCustomersQuery } from './customers.schema.js';
-import { loadInsights, type InsightRow } from './customer-insights.repository.js';
-import { loadTierConfig } from '../tiers/tiers.repository.js';
+import type { InsightRow } from './customer-insights.repository.js';
+import { tierConfigFromJson } from '../tiers/tiers.repository.js';
 import { progressToNextTier, TIER_ORDER, type PeriodValues } from '../tiers/tier-rules.js';
 import type { TierRequirement } from '../db/schema/index.js';
 
@@ -19,6 +19,7 @@ export const AT_RISK_DAYS = 90;
 
 export class CustomersService {
   private readonly readAggregate: (id: string) => Promise<CustomerAggregate | undefined>;
+  private readonly readProfile: ReturnType<typeof prepareProfileReader>;
 
   constructor(
     private readonly db: Db,
@@ -26,6 +27,7 @@ export class CustomersService {
     private readonly waiter: SyncWaiter,
   ) {
     this.readAggregate = prepareAggregateReader(db);
+    this.readProfile = prepareProfileReader(db);
   }
 
   /** Where the write stands in Firestore; with wait, blocks (bounded) until it is projected. */
@@ -35,12 +37,7 @@ export class CustomersService {
   }
 
   async get(businessId: string, id: string, opts: { includeDeleted?: boolean } = {}): Promise<CustomerAggregate> {
-    const customer = await this.readAggregate(id);
-    // Another business's customer is reported exactly like a missing one.
-    if (!customer || !customer.businessIds.includes(businessId) || (customer.deletedAt && !opts.includeDeleted)) {
-      throw new AppError('NOT_FOUND', `Customer ${id} not found`);
-    }
-    return customer;
+    return visibleTo(businessId, id, await this.readAggregate(id), opts);
   }
 
   /**
@@ -48,9 +45,11 @@ export class CustomersService {
    * to the next tier, current and predicted CLV, segments, days since the last visit, at-risk.
    */
   async profile(businessId: string, id: string, opts: { includeDeleted?: boolean; now?: Date } = {}) {
-    const customer = await this.get(businessId, id, opts);
     const now = opts.now ?? new Date();
-    const [insights, config] = await Promise.all([loadInsights(this.db, businessId, id, now), loadTierConfig(this.db, businessId)]);
+    const read = await this.readProfile(id, businessId, now);
+    const customer = visibleTo(businessId, id, read?.aggregate, opts);
+    const insights = read!.insights;
+    const config = tierConfigFromJson(read!.tierConfiguration);
     const standing = customer.standing.find((s) => s.businessId === businessId)!;
     const values = (req: TierRequirement): PeriodValues => periodValues(insights!, req.evaluationPeriod);
     const lastVisit = customer.metrics?.lastOrderDate ?? null;
@@ -106,6 +105,14 @@ export class CustomersService {
   delete(id: string, ctx: WriteContext): Promise<WriteResult> {
     return this.sync.deleteCustomer(id, ctx);
   }
+}
+
+/** The customer if the business may see it; another business's customer is reported exactly like a missing one. */
+function visibleTo(businessId: string, id: string, customer: CustomerAggregate | undefined, opts: { includeDeleted?: boolean }): CustomerAggregate {
+  if (!customer || !customer.businessIds.includes(businessId) || (customer.deletedAt && !opts.includeDeleted)) {
+    throw new AppError('NOT_FOUND', `Customer ${id} not found`);
+  }
+  return customer;
 }
 
 function periodValues(row: InsightRow, period: TierRequirement['evaluationPeriod']): PeriodValues {

@@ -169,11 +169,12 @@ export async function listTimeline(ex: Executor, q: TimelineQuery): Promise<(Tim
   const all = branches(q);
   const parts = q.types.map((type) => {
     const b = all[type];
-    // NULLS LAST matches the indexes' order (the columns are NOT NULL; the planner does not know it).
+    // Plain DESC (NULLS FIRST) is the order of the DESC indexes (schema: `.desc().nullsFirst()`);
+    // the planner matches nulls order too, even on NOT NULL columns.
     return sql`(SELECT ${type}::text, ${b.id}, ${b.key}, ${b.at}, ${b.select}
       FROM ${b.from}
       WHERE ${b.where} AND ${afterPosition(type, b.at, b.key, q.after)}
-      ORDER BY ${b.at} DESC NULLS LAST, ${b.key} COLLATE "C" DESC
+      ORDER BY ${b.at} DESC, ${b.key} COLLATE "C" DESC
       LIMIT ${fetch})`;
   });
   // Branch columns are positional; the alias list names them once for the outer query.

@@ -34,6 +34,19 @@ export async function loadTierConfigs(ex: Executor, businessIds: string[]): Prom
   );
 }
 
+/** A business's configuration from its `tier_configurations` row as JSON (row_to_json), or the defaults when it has none. */
+export function tierConfigFromJson(row: unknown): StoredConfiguration {
+  if (row === null || typeof row !== 'object') return DEFAULTS;
+  const r = row as { thresholds: StoredTierThresholds; downgrade_grace_days: number; updated_by: string | null; updated_at: string | null };
+  return {
+    thresholds: r.thresholds,
+    downgradeGraceDays: r.downgrade_grace_days,
+    isDefault: false,
+    updatedBy: r.updated_by,
+    updatedAt: r.updated_at === null ? null : new Date(r.updated_at),
+  };
+}
+
 export async function loadTierConfig(ex: Executor, businessId: string): Promise<StoredConfiguration> {
   return (await loadTierConfigs(ex, [businessId])).get(businessId)!;
 }
