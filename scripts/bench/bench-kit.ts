@@ -12,9 +12,10 @@ export function positiveInt(value: string | undefined, name: string): number {
   return n;
 }
 
-/** Nearest-rank percentile of values sorted ascending; NaN when there are none. */
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
+/** Nearest-rank percentile; NaN when there are no values. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 

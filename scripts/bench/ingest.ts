@@ -26,6 +26,7 @@ import { IngestService } from '../../src/ingest/ingest.service.js';
 import { createLogger } from '../../src/logger.js';
 import { DatabaseSyncService } from '../../src/sync/database-sync.service.js';
 import { PostgresWarehouse } from '../../src/warehouse/postgres-warehouse.js';
+import { positiveInt } from './bench-kit.js';
 
 const { values: args } = parseArgs({
   options: { payments: { type: 'string', default: '100000' }, sales: { type: 'string', default: '50000' }, customers: { type: 'string' } },
@@ -184,15 +185,6 @@ async function adminQuery(text: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-function positiveInt(value: string | undefined, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) {
-    console.error(`${name} must be a positive integer`);
-    process.exit(2);
-  }
-  return n;
 }
 
 function round(n: number, digits: number): number {

@@ -52,6 +52,7 @@ import { aggregateHash } from '../../src/sync/aggregate-diff.js';
 import { DatabaseSyncService } from '../../src/sync/database-sync.service.js';
 import { CUSTOMERS, mapActivity, mapCustomer, withSync } from '../../src/sync/firestore-mapping.js';
 import { SyncProjector } from '../../src/sync/sync-projector.js';
+import { percentile, positiveInt, round } from './bench-kit.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -129,15 +130,6 @@ function buildBody(side: string, i: number): Body {
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-function positiveInt(value: string | undefined, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`${name} must be a positive integer, got ${value}`);
-    process.exit(2);
-  }
-  return n;
-}
-
 async function pool<T>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
@@ -150,13 +142,6 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T, index: n
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
 
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-const round = (x: number, digits = 1) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
 const seconds = (ms: number) => round(ms / 1000, 2);
 
 async function emulator(): Promise<FirestoreHandle> {
