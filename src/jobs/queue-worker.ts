@@ -1,6 +1,6 @@
 // Runs the work queues (work-queue.ts) in the worker, or in the API process when JOBS_IN_PROCESS:
-// polls every queue, processes claimed rows one at a time per queue, records failures and
-// retries, and runs each queue's periodic sweep (e.g. expiring exports). `wake()` starts a pass
+// polls every queue, each in its own lane (one row at a time per queue, queues side by side),
+// records failures and retries, and runs each queue's periodic sweep (e.g. expiring exports). `wake()` starts a pass
 // at once (the API calls it after enqueueing); `drain()` runs passes until nothing is due
 // (tests, and the bench).
 import type { Db } from '../db/db.client.js';
@@ -19,12 +19,13 @@ export interface QueueHandler {
 
 export class QueueWorker {
   private timer: NodeJS.Timeout | undefined;
-  private pass: Promise<void> | undefined;
-  private again = false;
+  /** Each queue runs on its own, so a long import does not hold up exports and erasures. */
+  private readonly lanes: Lane[] = [];
   private stopped = false;
 
   constructor(
     private readonly db: Db,
+    /** Read when lanes are made, so handlers pushed after construction (as createApplication does) run too. */
     private readonly handlers: QueueHandler[],
     private readonly logger: Logger,
     private readonly clock: () => Date = () => new Date(),
@@ -38,59 +39,62 @@ export class QueueWorker {
     this.wake();
   }
 
-  /** Starts a pass now, or right after the one running. */
+  /** Starts a pass of every queue now, or right after the pass it is running. */
   wake(): void {
     if (this.stopped) return;
-    if (this.pass) {
-      this.again = true;
-      return;
+    for (const lane of this.lanesNow()) {
+      if (lane.pass) {
+        lane.again = true;
+        continue;
+      }
+      lane.pass = this.runLane(lane).finally(() => (lane.pass = undefined));
     }
-    this.pass = this.runPasses().finally(() => (this.pass = undefined));
   }
 
-  /** Runs passes until no queue has a due row (sweeps included). */
+  /** Runs every queue until none has a due row (sweeps included); for tests and the bench. */
   async drain(): Promise<void> {
-    await this.pass;
-    while (await this.runPass()) {
-      /* keep going */
+    await Promise.all(this.lanesNow().map((lane) => lane.pass ?? Promise.resolve()));
+    for (let worked = true; worked; ) {
+      worked = false;
+      for (const lane of this.lanesNow()) if (await this.runOnce(lane.handler)) worked = true;
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.pass;
+    await Promise.all(this.lanes.map((lane) => lane.pass ?? Promise.resolve()));
   }
 
-  private async runPasses(): Promise<void> {
+  private lanesNow(): Lane[] {
+    for (const handler of this.handlers.slice(this.lanes.length)) this.lanes.push({ handler, again: false });
+    return this.lanes;
+  }
+
+  private async runLane(lane: Lane): Promise<void> {
     do {
-      this.again = false;
+      lane.again = false;
       try {
-        while (!this.stopped && (await this.runPass())) {
+        while (!this.stopped && (await this.runOnce(lane.handler))) {
           /* until nothing is due */
         }
       } catch (err) {
-        this.logger.error({ err }, 'work queue pass failed');
+        this.logger.error({ err, queue: lane.handler.name }, 'work queue pass failed');
       }
-    } while (this.again && !this.stopped);
+    } while (lane.again && !this.stopped);
   }
 
-  /** One row from each queue that has one due, then every sweep; true when any row was processed. */
-  private async runPass(): Promise<boolean> {
-    let worked = false;
-    for (const handler of this.handlers) {
-      if (this.stopped) break;
-      const now = this.clock();
-      if (handler.sweep) await handler.sweep(now);
-      const row = await claimNext(this.db, handler.spec, now);
-      if (!row) continue;
-      worked = true;
-      await this.runOne(handler, row);
-    }
-    return worked;
+  /** The queue's sweep, then one due row if there is one; true when a row was processed. */
+  private async runOnce(handler: QueueHandler): Promise<boolean> {
+    const now = this.clock();
+    if (handler.sweep) await handler.sweep(now);
+    const row = await claimNext(this.db, handler.spec, now);
+    if (!row) return false;
+    await this.process(handler, row);
+    return true;
   }
 
-  private async runOne(handler: QueueHandler, row: ClaimedRow): Promise<void> {
+  private async process(handler: QueueHandler, row: ClaimedRow): Promise<void> {
     const log = this.logger.child({ queue: handler.name, jobId: row.id, attempt: row.attempts });
     try {
       await handler.process(row, this.clock());
@@ -109,4 +113,10 @@ export class QueueWorker {
       this.onOutcome?.(handler.name, status === 'FAILED' ? 'failed' : 'retried');
     }
   }
+}
+
+interface Lane {
+  handler: QueueHandler;
+  pass?: Promise<void>;
+  again: boolean;
 }
