@@ -121,7 +121,7 @@ export const customerIpAddresses = pgTable(
     check('customer_ip_addresses_version', sql`${t.ipVersion} IN (4, 6)`),
     uniqueIndex('uq_customer_ip_addresses_customer_ip').on(t.customerId, t.ipAddress),
     index('idx_customer_ip_addresses_ip').on(t.ipAddress),
-    index('idx_customer_ip_addresses_last_seen').on(t.lastSeenAt.desc()),
+    index('idx_customer_ip_addresses_last_seen').on(t.lastSeenAt.desc().nullsFirst()),
     index('idx_customer_ip_addresses_risk_flags').on(t.isVpn, t.isProxy, t.isTor),
   ],
 );
@@ -149,9 +149,9 @@ export const customerActivities = pgTable(
     createdAt: timestamp('created_at', tz).notNull().defaultNow(),
   },
   (t) => [
-    index('idx_customer_activities_customer').on(t.customerId, t.occurredAt.desc()),
+    index('idx_customer_activities_customer').on(t.customerId, t.occurredAt.desc().nullsFirst()),
     index('idx_customer_activities_type').on(t.activityType),
     index('idx_customer_activities_session').on(t.sessionId),
-    index('idx_customer_activities_occurred_at').on(t.occurredAt.desc()),
+    index('idx_customer_activities_occurred_at').on(t.occurredAt.desc().nullsFirst()),
   ],
 );

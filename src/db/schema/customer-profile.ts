@@ -62,10 +62,10 @@ export const customerMetrics = pgTable(
     check('customer_metrics_churn_range', sql`${t.churnProbability} BETWEEN 0 AND 1`),
     check('customer_metrics_propensity_range', sql`${t.propensityScore} BETWEEN 0 AND 1`),
     check('customer_metrics_counts_nonnegative', sql`${t.totalOrders} >= 0 AND ${t.totalItemsPurchased} >= 0`),
-    index('idx_customer_metrics_total_spent').on(t.totalSpent.desc()),
-    index('idx_customer_metrics_lifetime_value').on(t.lifetimeValue.desc()),
-    index('idx_customer_metrics_last_order_date').on(t.lastOrderDate.desc()),
-    index('idx_customer_metrics_churn').on(t.churnProbability.desc()),
+    index('idx_customer_metrics_total_spent').on(t.totalSpent.desc().nullsFirst()),
+    index('idx_customer_metrics_lifetime_value').on(t.lifetimeValue.desc().nullsFirst()),
+    index('idx_customer_metrics_last_order_date').on(t.lastOrderDate.desc().nullsFirst()),
+    index('idx_customer_metrics_churn').on(t.churnProbability.desc().nullsFirst()),
   ],
 );
 
@@ -157,7 +157,7 @@ export const customerEngagement = pgTable(
     check('customer_engagement_sms_score', sql`${t.smsEngagementScore} BETWEEN 0 AND 1`),
     check('customer_engagement_rating', sql`${t.averageReviewRating} BETWEEN 0 AND 5`),
     check('customer_engagement_nps', sql`${t.npsScore} BETWEEN 0 AND 10`),
-    index('idx_customer_engagement_email_score').on(t.emailEngagementScore.desc()),
+    index('idx_customer_engagement_email_score').on(t.emailEngagementScore.desc().nullsFirst()),
     index('idx_customer_engagement_loyalty_member').on(t.loyaltyMember),
     index('idx_customer_engagement_loyalty_tier').on(t.loyaltyTier),
   ],
@@ -215,7 +215,7 @@ export const customerRiskAssessments = pgTable(
     check('customer_risk_level_check', sql`${t.riskLevel} IN ('low', 'medium', 'high', 'critical')`),
     // The aggregate holds the current assessment: one row per customer, replaced on change.
     uniqueIndex('uq_customer_risk_customer').on(t.customerId),
-    index('idx_customer_risk_score').on(t.riskScore.desc()),
+    index('idx_customer_risk_score').on(t.riskScore.desc().nullsFirst()),
     index('idx_customer_risk_level').on(t.riskLevel),
     index('idx_customer_risk_blocked').on(t.isBlocked),
     index('idx_customer_risk_requires_review').on(t.requiresReview),

@@ -1,5 +1,6 @@
 // The customer aggregate root and the external systems it is known in (reference 003, tables 1-2).
 import { sql } from 'drizzle-orm';
+import type { AnyColumn, SQL } from 'drizzle-orm';
 import {
   bigint,
   check,
@@ -18,6 +19,17 @@ export const CUSTOMER_STATUSES = ['active', 'inactive', 'vip', 'blocked', 'pendi
 export const CUSTOMER_TYPES = ['guest', 'registered', 'wholesale', 'affiliate'] as const;
 
 const tz = { withTimezone: true } as const;
+
+/**
+ * The email as duplicate detection compares it: lower case, a "+tag" dropped from the local part,
+ * and for Gmail the dots too (googlemail.com is gmail.com). Mirrored by emailMatchKey in
+ * src/identity/email-match-key.ts; idx_customers_email_match_key indexes exactly this expression.
+ */
+export const emailMatchKeySql = (email: AnyColumn | SQL): SQL => sql`(CASE
+  WHEN split_part(lower(${email}), '@', 2) IN ('gmail.com', 'googlemail.com')
+    THEN replace(regexp_replace(split_part(lower(${email}), '@', 1), '^([^+]+)\\+.*$', '\\1'), '.', '') || '@gmail.com'
+  ELSE regexp_replace(split_part(lower(${email}), '@', 1), '^([^+]+)\\+.*$', '\\1') || '@' || split_part(lower(${email}), '@', 2)
+END)`;
 
 export const customers = pgTable(
   'customers',
@@ -58,12 +70,13 @@ export const customers = pgTable(
       sql`${t.customerType} IN ('guest', 'registered', 'wholesale', 'affiliate')`,
     ),
     check('customers_version_positive', sql`${t.version} > 0`),
-    index('idx_customers_email_lowercase').on(t.emailLowercase),
+    // text_pattern_ops: equality and LIKE 'prefix%' (the search's email route) whatever the collation.
+    index('idx_customers_email_lowercase').on(t.emailLowercase.op('text_pattern_ops')),
     index('idx_customers_phone_normalized').on(t.phoneNormalized),
     index('idx_customers_status').on(t.status),
-    index('idx_customers_created_at').on(t.createdAt.desc(), t.id.desc()),
-    index('idx_customers_updated_at').on(t.updatedAt.desc()),
-    index('idx_customers_last_active').on(t.lastActiveAt.desc()),
+    index('idx_customers_created_at').on(t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('idx_customers_updated_at').on(t.updatedAt.desc().nullsFirst()),
+    index('idx_customers_last_active').on(t.lastActiveAt.desc().nullsFirst()),
     index('idx_customers_deleted_at').on(t.deletedAt),
     index('idx_customers_tags').using('gin', t.tags),
     index('idx_customers_custom_attributes').using('gin', t.customAttributes),
@@ -71,6 +84,8 @@ export const customers = pgTable(
     index('idx_customers_full_name_trgm').using('gin', sql`lower(${t.fullName}) gin_trgm_ops`),
     index('idx_customers_email_trgm').using('gin', sql`${t.emailLowercase} gin_trgm_ops`),
     index('idx_customers_phone_trgm').using('gin', sql`${t.phoneNormalized} gin_trgm_ops`),
+    // Duplicate detection: equality on the normalised email (src/identity/duplicates.repository.ts).
+    index('idx_customers_email_match_key').on(emailMatchKeySql(t.email)),
   ],
 );
 

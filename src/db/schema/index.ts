@@ -1,4 +1,6 @@
-// Every table of the system of record, for drizzle and drizzle-kit.
+// Every table of the system of record, for drizzle and drizzle-kit. Descending index columns are
+// `.desc().nullsFirst()`: that is what `ORDER BY x DESC` means, and the planner uses an index only
+// when the nulls order matches too (even on NOT NULL columns).
 export * from './businesses.js';
 export * from './customers.js';
 export * from './customer-profile.js';

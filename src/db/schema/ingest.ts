@@ -107,8 +107,8 @@ export const ingestRuns = pgTable(
   },
   (t) => [
     check('ingest_runs_status_check', sql`${t.status} IN ('running', 'succeeded', 'failed')`),
-    index('idx_ingest_runs_business_started').on(t.businessId, t.startedAt.desc(), t.id.desc()),
-    index('idx_ingest_runs_connection_started').on(t.connectionId, t.startedAt.desc()),
+    index('idx_ingest_runs_business_started').on(t.businessId, t.startedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('idx_ingest_runs_connection_started').on(t.connectionId, t.startedAt.desc().nullsFirst()),
   ],
 );
 
@@ -129,7 +129,7 @@ export const ingestQuarantine = pgTable(
     payload: jsonb('payload'),
     createdAt: timestamp('created_at', tz).notNull().defaultNow(),
   },
-  (t) => [index('idx_ingest_quarantine_connection').on(t.connectionId, t.createdAt.desc())],
+  (t) => [index('idx_ingest_quarantine_connection').on(t.connectionId, t.createdAt.desc().nullsFirst())],
 );
 
 export const customerTransactions = pgTable(
@@ -162,7 +162,7 @@ export const customerTransactions = pgTable(
       'customer_transactions_status_check',
       sql`${t.status} IN ('completed', 'pending', 'voided', 'failed', 'returned')`,
     ),
-    index('idx_customer_transactions_customer').on(t.customerId, t.occurredAt.desc()),
+    index('idx_customer_transactions_customer').on(t.customerId, t.occurredAt.desc().nullsFirst()),
   ],
 );
 

@@ -34,7 +34,7 @@ export const memoryInteractions = pgTable(
   (t) => [
     check('memory_interactions_sentiment_range', sql`${t.sentiment} BETWEEN -1 AND 1`),
     check('memory_interactions_channel_check', sql`${t.channel} IN ('email', 'voice', 'chat')`),
-    index('idx_memory_interactions_customer').on(t.customerId, t.occurredAt.desc()),
+    index('idx_memory_interactions_customer').on(t.customerId, t.occurredAt.desc().nullsFirst()),
     index('idx_memory_interactions_unloaded').on(t.createdAt).where(sql`${t.warehouseLoadedAt} IS NULL`),
   ],
 );
@@ -92,5 +92,5 @@ export const predictionRuns = pgTable(
     note: text('note'),
     error: text('error'),
   },
-  (t) => [index('idx_prediction_runs_business_started').on(t.businessId, t.startedAt.desc())],
+  (t) => [index('idx_prediction_runs_business_started').on(t.businessId, t.startedAt.desc().nullsFirst())],
 );

@@ -56,7 +56,7 @@ export const customerDataExports = pgTable(
   (t) => [
     check('customer_data_exports_type_check', sql`${t.exportType} IN ('GDPR_FULL', 'GDPR_BASIC', 'BUSINESS_ANALYTICS')`),
     check('customer_data_exports_status_check', sql`${t.status} IN ('PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'EXPIRED')`),
-    index('idx_data_exports_business_customer').on(t.businessId, t.customerId, t.createdAt.desc()),
+    index('idx_data_exports_business_customer').on(t.businessId, t.customerId, t.createdAt.desc().nullsFirst()),
     index('idx_data_exports_queue').on(t.nextAttemptAt).where(sql`${t.status} IN ('PENDING', 'PROCESSING')`),
     index('idx_data_exports_expires').on(t.expiresAt).where(sql`${t.status} = 'COMPLETED'`),
   ],
@@ -86,7 +86,7 @@ export const customerErasures = pgTable(
   },
   (t) => [
     check('customer_erasures_status_check', sql`${t.status} IN ('PENDING', 'PROCESSING', 'COMPLETED', 'FAILED')`),
-    index('idx_customer_erasures_business').on(t.businessId, t.createdAt.desc(), t.id.desc()),
+    index('idx_customer_erasures_business').on(t.businessId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('idx_customer_erasures_customer').on(t.customerId),
     index('idx_customer_erasures_queue').on(t.nextAttemptAt).where(sql`${t.status} IN ('PENDING', 'PROCESSING')`),
   ],
@@ -119,7 +119,7 @@ export const customerMerges = pgTable(
     undoneBy: varchar('undone_by', { length: 255 }),
   },
   (t) => [
-    index('idx_customer_merges_business').on(t.businessId, t.createdAt.desc(), t.id.desc()),
+    index('idx_customer_merges_business').on(t.businessId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('idx_customer_merges_survivor').on(t.survivorId),
     index('idx_customer_merges_merged').on(t.mergedId),
   ],
@@ -155,7 +155,7 @@ export const customerImports = pgTable(
   (t) => [
     check('customer_imports_status_check', sql`${t.status} IN ('PENDING', 'PROCESSING', 'COMPLETED', 'FAILED')`),
     check('customer_imports_format_check', sql`${t.format} IN ('csv', 'xlsx')`),
-    index('idx_customer_imports_business').on(t.businessId, t.createdAt.desc(), t.id.desc()),
+    index('idx_customer_imports_business').on(t.businessId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('idx_customer_imports_queue').on(t.nextAttemptAt).where(sql`${t.status} IN ('PENDING', 'PROCESSING')`),
   ],
 );
@@ -191,12 +191,14 @@ export const bulkOperations = pgTable(
     status: varchar('status', { length: 20, enum: ['running', 'succeeded', 'failed'] }).notNull().default('running'),
     matched: integer('matched').notNull().default(0),
     changed: integer('changed').notNull().default(0),
+    /** Matched customers left unchanged because the change would break a rule of the aggregate (more than 100 tags). */
+    skipped: integer('skipped').notNull().default(0),
     error: text('error'),
     createdAt: timestamp('created_at', tz).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', tz),
   },
   (t) => [
     check('bulk_operations_status_check', sql`${t.status} IN ('running', 'succeeded', 'failed')`),
-    index('idx_bulk_operations_business').on(t.businessId, t.createdAt.desc(), t.id.desc()),
+    index('idx_bulk_operations_business').on(t.businessId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
   ],
 );

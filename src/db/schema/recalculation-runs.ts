@@ -31,6 +31,6 @@ export const recalculationRuns = pgTable(
   (t) => [
     check('recalculation_runs_kind_check', sql`${t.kind} IN ('tiers', 'segment')`),
     check('recalculation_runs_status_check', sql`${t.status} IN ('running', 'succeeded', 'failed')`),
-    index('idx_recalculation_runs_business').on(t.businessId, t.startedAt.desc(), t.id.desc()),
+    index('idx_recalculation_runs_business').on(t.businessId, t.startedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
   ],
 );

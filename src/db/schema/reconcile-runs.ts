@@ -23,6 +23,6 @@ export const reconcileRuns = pgTable(
   },
   (t) => [
     check('reconcile_runs_status_check', sql`${t.status} IN ('running', 'completed', 'failed')`),
-    index('idx_reconcile_runs_started').on(t.startedAt.desc()),
+    index('idx_reconcile_runs_started').on(t.startedAt.desc().nullsFirst()),
   ],
 );

@@ -17,8 +17,8 @@ export const customerSegments = pgTable(
     description: text('description'),
     /** dynamic: members are whoever meets the criteria; static: members are assigned by hand (bulk operations). */
     kind: varchar('kind', { length: 10, enum: ['dynamic', 'static'] }).notNull().default('dynamic'),
-    /** Validated SegmentCriteria (segment-criteria.ts); compiled to SQL on every evaluation. */
-    criteria: jsonb('criteria').$type<unknown>().notNull(),
+    /** Validated SegmentCriteria (segment-criteria.ts); compiled to SQL on every evaluation. Null exactly for static segments. */
+    criteria: jsonb('criteria').$type<unknown>(),
     isActive: boolean('is_active').notNull().default(true),
     /** Criteria that depend on "now" (timeframes, daysSinceLastVisit) are re-evaluated on a schedule. */
     timeRelative: boolean('time_relative').notNull().default(false),
@@ -29,8 +29,9 @@ export const customerSegments = pgTable(
   },
   (t) => [
     check('customer_segments_kind_check', sql`${t.kind} IN ('dynamic', 'static')`),
+    check('customer_segments_criteria_check', sql`(${t.kind} = 'static') = (${t.criteria} IS NULL)`),
     uniqueIndex('uq_customer_segments_business_name').on(t.businessId, sql`lower(${t.name})`).where(sql`${t.deletedAt} IS NULL`),
-    index('idx_customer_segments_business').on(t.businessId, t.createdAt.desc(), t.id.desc()),
+    index('idx_customer_segments_business').on(t.businessId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
   ],
 );
 

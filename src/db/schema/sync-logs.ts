@@ -41,7 +41,7 @@ export const syncLogs = pgTable(
     index('idx_sync_logs_due')
       .on(t.nextAttemptAt, t.createdAt)
       .where(sql`${t.firestoreStatus} IN ('pending', 'failed')`),
-    index('idx_sync_logs_status').on(t.firestoreStatus, t.createdAt.desc()),
-    index('idx_sync_logs_created_at').on(t.createdAt.desc()),
+    index('idx_sync_logs_status').on(t.firestoreStatus, t.createdAt.desc().nullsFirst()),
+    index('idx_sync_logs_created_at').on(t.createdAt.desc().nullsFirst()),
   ],
 );

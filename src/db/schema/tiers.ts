@@ -46,7 +46,7 @@ export const tierConfigAudits = pgTable(
     changedAt: timestamp('changed_at', tz).notNull().defaultNow(),
     reason: text('reason').notNull(),
   },
-  (t) => [index('idx_tier_config_audits_business').on(t.businessId, t.changedAt.desc(), t.id)],
+  (t) => [index('idx_tier_config_audits_business').on(t.businessId, t.changedAt.desc().nullsFirst(), t.id)],
 );
 
 export const TIER_CHANGE_REASONS = ['qualified', 'grace_period_expired', 'manual_override'] as const;
@@ -67,7 +67,7 @@ export const customerTierHistory = pgTable(
   },
   (t) => [
     check('customer_tier_history_reason_check', sql`${t.reason} IN ('qualified', 'grace_period_expired', 'manual_override')`),
-    index('idx_customer_tier_history_customer').on(t.customerId, t.changedAt.desc()),
+    index('idx_customer_tier_history_customer').on(t.customerId, t.changedAt.desc().nullsFirst()),
     index('idx_customer_tier_history_business').on(t.businessId, t.changedAt),
   ],
 );
