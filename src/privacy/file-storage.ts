@@ -32,7 +32,13 @@ export class LocalDirectoryStorage implements FileStorage {
     await mkdir(path.dirname(file), { recursive: true });
     // Written beside the target and renamed, so a reader never sees half a file.
     const partial = `${file}.partial`;
-    await pipeline(Buffer.isBuffer(body) ? [body] : body, createWriteStream(partial, { mode: 0o600 }));
+    try {
+      await pipeline(Buffer.isBuffer(body) ? [body] : body, createWriteStream(partial, { mode: 0o600 }));
+    } catch (err) {
+      // A body that failed (too large, aborted) leaves nothing behind.
+      await rm(partial, { force: true });
+      throw err;
+    }
     await rename(partial, file);
     return (await stat(file)).size;
   }
