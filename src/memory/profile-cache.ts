@@ -21,6 +21,13 @@ export interface ProfileCache {
   get(businessId: string, customerId: string): Promise<CachedProfile>;
   set(businessId: string, customerId: string, generation: string, profile: MemoryProfile): Promise<void>;
   invalidate(businessId: string, customerId: string): Promise<void>;
+  /**
+   * Erasure: removes every entry naming the customer, generation counter included, so no key is
+   * left behind. Only for a customer who can no longer be built (erased): the counter restarts,
+   * so a build that began before could still store its profile; erasure purges again when its
+   * job completes.
+   */
+  purge(businessId: string, customerId: string): Promise<void>;
 }
 
 // Generations outlive profiles by far, so an expired counter cannot come back to a value a stored
@@ -60,6 +67,10 @@ export class RedisProfileCache implements ProfileCache {
   async invalidate(businessId: string, customerId: string): Promise<void> {
     const generationKey = this.generationKey(businessId, customerId);
     await this.redis.multi().incr(generationKey).expire(generationKey, GENERATION_TTL_SECONDS).del(this.key(businessId, customerId)).exec();
+  }
+
+  async purge(businessId: string, customerId: string): Promise<void> {
+    await this.redis.del(this.key(businessId, customerId), this.generationKey(businessId, customerId));
   }
 }
 
@@ -102,6 +113,13 @@ export class InProcessProfileCache implements ProfileCache {
       this.generations.delete(oldest);
       this.entries.delete(oldest); // its counter restarts at 0: no entry may carry an old tag
     }
+    return Promise.resolve();
+  }
+
+  purge(businessId: string, customerId: string): Promise<void> {
+    const key = `${businessId}:${customerId}`;
+    this.entries.delete(key);
+    this.generations.delete(key);
     return Promise.resolve();
   }
 }

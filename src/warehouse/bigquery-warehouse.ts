@@ -15,11 +15,13 @@
 import type { BigQuery, Dataset, Query, QueryOptions, QueryResultsOptions, QueryRowsResponse, Table } from '@google-cloud/bigquery';
 import { WAREHOUSE_TABLE_NAMES, type WarehouseTableDef, type WarehouseTableName } from './warehouse-tables.js';
 import {
+  deidentifyColumns,
   deleteFilterColumns,
   insertIdOf,
   naturalKey,
   rowProblems,
   tableDef,
+  type DeidentifyResult,
   type DeleteResult,
   type RejectedRow,
   type UpsertResult,
@@ -231,27 +233,59 @@ export class BigQueryWarehouse implements Warehouse {
   async deleteRows(table: WarehouseTableName, where: Record<string, string>): Promise<DeleteResult> {
     const def = tableDef(table);
     const columns = deleteFilterColumns(def, where);
-    const projectId = await this.resolveProjectId();
+    const { affected, pending } = await this.runDml(`DELETE FROM ${await this.baseTable(def)} WHERE ${this.filterSql(columns)}`, columns, where, `delete from ${def.name}`);
+    return { deleted: affected, pending };
+  }
+
+  /**
+   * A parameterised DML UPDATE on the base table that sets `columns` to NULL on every version of
+   * the matching rows (the `_latest` view then shows the cleared values). Refused over rows in the
+   * streaming buffer like DELETE: `pending: true`, nothing changed.
+   */
+  async deidentifyRows(table: WarehouseTableName, where: Record<string, string>, columns: string[]): Promise<DeidentifyResult> {
+    const def = tableDef(table);
+    const filters = deleteFilterColumns(def, where);
+    const cleared = deidentifyColumns(def, columns);
+    const statement = `UPDATE ${await this.baseTable(def)} SET ${cleared.map((c) => `${c.name} = NULL`).join(', ')} WHERE ${this.filterSql(filters)}`;
+    const { affected, pending } = await this.runDml(statement, filters, where, `de-identify ${def.name}`);
+    return { updated: affected, pending };
+  }
+
+  private async baseTable(def: WarehouseTableDef): Promise<string> {
+    return `\`${await this.resolveProjectId()}.${this.datasetId}.${def.name}\``;
+  }
+
+  private filterSql(columns: WarehouseTableDef['columns'][number][]): string {
+    return columns.map((c) => `${c.name} = @${c.name}`).join(' AND ');
+  }
+
+  /**
+   * Runs one DML statement with typed parameters for `where`. BigQuery refuses DML over rows still
+   * in the streaming buffer; that refusal changes nothing and comes back as `pending: true`,
+   * anything else throws. A retried statement is harmless: rows already changed match nothing
+   * (the count then covers the last attempt).
+   */
+  private async runDml(
+    statement: string,
+    columns: WarehouseTableDef['columns'][number][],
+    where: Record<string, string>,
+    what: string,
+  ): Promise<{ affected: number; pending: boolean }> {
     const params: Record<string, unknown> = {};
     const types: Record<string, string> = {};
     for (const column of columns) {
       params[column.name] = this.queryParameter(column.type, column.name, where[column.name]!);
       types[column.name] = column.type;
     }
-    const query: Query = {
-      query: `DELETE FROM \`${projectId}.${this.datasetId}.${def.name}\` WHERE ${columns.map((c) => `${c.name} = @${c.name}`).join(' AND ')}`,
-      params,
-      types,
-      ...(this.location ? { location: this.location } : {}),
-    };
+    const query: Query = { query: statement, params, types, ...(this.location ? { location: this.location } : {}) };
     try {
       // Typed [rows, job] for a Query object, resolved like the string form (see read()).
-      const response = (await this.withRetry(`delete from ${def.name}`, () => this.bigquery.query(query))) as unknown as QueryRowsResponse;
+      const response = (await this.withRetry(what, () => this.bigquery.query(query))) as unknown as QueryRowsResponse;
       // A DML job reports what it changed in numDmlAffectedRows (int64 as a string).
       const affected = response[2]?.numDmlAffectedRows;
-      return { deleted: Number(affected ?? 0), pending: false };
+      return { affected: Number(affected ?? 0), pending: false };
     } catch (err) {
-      if (isStreamingBufferRefusal(err)) return { deleted: 0, pending: true };
+      if (isStreamingBufferRefusal(err)) return { affected: 0, pending: true };
       throw err;
     }
   }

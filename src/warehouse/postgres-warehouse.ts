@@ -8,10 +8,12 @@ import { ADVISORY_LOCKS } from '../db/advisory-locks.js';
 import { queryRows, type Db } from '../db/db.client.js';
 import { WAREHOUSE_TABLE_NAMES, type ColumnDef, type ColumnType, type WarehouseTableDef, type WarehouseTableName } from './warehouse-tables.js';
 import {
+  deidentifyColumns,
   deleteFilterColumns,
   naturalKey,
   rowProblems,
   tableDef,
+  type DeidentifyResult,
   type DeleteResult,
   type RejectedRow,
   type UpsertResult,
@@ -110,6 +112,20 @@ export class PostgresWarehouse implements Warehouse {
           SELECT count(*)::int AS deleted FROM gone`,
     );
     return { deleted: row?.deleted ?? 0, pending: false };
+  }
+
+  async deidentifyRows(table: WarehouseTableName, where: Record<string, string>, columns: string[]): Promise<DeidentifyResult> {
+    const def = tableDef(table);
+    const filters = deleteFilterColumns(def, where);
+    const cleared = deidentifyColumns(def, columns);
+    const conditions = filters.map((c) => sql`${ident(c.name)} = ${where[c.name]!}::${sql.raw(pgType(c))}`);
+    const assignments = cleared.map((c) => sql`${ident(c.name)} = NULL`);
+    const [row] = await queryRows<{ updated: number }>(
+      this.db,
+      sql`WITH changed AS (UPDATE ${this.qualified(def.name)} SET ${sql.join(assignments, sql`, `)} WHERE ${sql.join(conditions, sql` AND `)} RETURNING 1)
+          SELECT count(*)::int AS updated FROM changed`,
+    );
+    return { updated: row?.updated ?? 0, pending: false };
   }
 
   async close(): Promise<void> {

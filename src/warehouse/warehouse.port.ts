@@ -46,11 +46,25 @@ export interface Warehouse {
    * 30 minutes after they were streamed); call again later.
    */
   deleteRows(table: WarehouseTableName, where: Record<string, string>): Promise<DeleteResult>;
+  /**
+   * Sets `columns` to null on every stored row (every version) whose columns equal `where`:
+   * erasure de-identifies the rows it keeps for accounting (the link to the person and the
+   * personal columns go, the amounts stay). Filters as deleteRows does; `columns` must be
+   * nullable, non-key, non-REPEATED columns. `updated` counts stored rows (on BigQuery,
+   * versions); `pending: true` means BigQuery refused for now (streaming buffer) and nothing was
+   * changed: call again later. Idempotent: once the link column is cleared a retry matches nothing.
+   */
+  deidentifyRows(table: WarehouseTableName, where: Record<string, string>, columns: string[]): Promise<DeidentifyResult>;
   close(): Promise<void>;
 }
 
 export interface DeleteResult {
   deleted: number;
+  pending: boolean;
+}
+
+export interface DeidentifyResult {
+  updated: number;
   pending: boolean;
 }
 
@@ -62,6 +76,19 @@ export function deleteFilterColumns(def: WarehouseTableDef, where: Record<string
     const column = def.columns.find((c) => c.name === name);
     if (!column) throw new Error(`${name} is not a column of ${def.name}`);
     if (column.mode === 'REPEATED' || column.type === 'JSON') throw new Error(`${name} of ${def.name} cannot be filtered on`);
+    return column;
+  });
+}
+
+/** The definition's columns a de-identification may clear; refuses none, unknown, REQUIRED, REPEATED and key columns. */
+export function deidentifyColumns(def: WarehouseTableDef, columns: string[]): ColumnDef[] {
+  if (columns.length === 0) throw new Error(`deidentifyRows on ${def.name} needs at least one column to clear`);
+  return [...new Set(columns)].map((name) => {
+    const column = def.columns.find((c) => c.name === name);
+    if (!column) throw new Error(`${name} is not a column of ${def.name}`);
+    if (column.mode === 'REQUIRED' || column.mode === 'REPEATED' || def.key.includes(name)) {
+      throw new Error(`${name} of ${def.name} cannot be cleared: only nullable, non-key, non-repeated columns can`);
+    }
     return column;
   });
 }

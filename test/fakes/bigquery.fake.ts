@@ -15,12 +15,15 @@
 //   over a view created as the ROW_NUMBER de-dup pattern BigQueryWarehouse writes
 //   (SELECT * EXCEPT(_rn) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY … ORDER BY …) AS _rn
 //   FROM `p.d.t`) WHERE _rn = 1). The fake applies that rule in memory;
-// - jobs.query for one DML shape: DELETE FROM `p.d.table` WHERE col = @param [AND …] on a base
-//   table, answering numDmlAffectedRows. With `control.streamingBufferMs` set, rows streamed less
-//   than that long ago are in the streaming buffer and a DELETE matching any of them is refused
-//   as BigQuery does (400 invalidQuery "… would affect rows in the streaming buffer …"), deleting
-//   nothing. Any other SQL, view or route answers 400/501 "unsupported by the fake", so nothing
-//   passes by accident.
+// - jobs.query for two DML shapes on a base table, answering numDmlAffectedRows:
+//   DELETE FROM `p.d.table` WHERE col = @param [AND …], and
+//   UPDATE `p.d.table` SET col = NULL[, col = NULL …] WHERE col = @param [AND …] (what erasure's
+//   de-identification sends; assigning NULL to a REQUIRED column is refused as BigQuery does).
+//   With `control.streamingBufferMs` set, rows streamed less than that long ago are in the
+//   streaming buffer and a DELETE or UPDATE matching any of them is refused as BigQuery does
+//   (400 invalidQuery "… would affect rows in the streaming buffer …"), changing nothing.
+//   Any other SQL, view or route answers 400/501 "unsupported by the fake", so nothing passes by
+//   accident.
 // Paging: page tokens, maxResults, startIndex; TIMESTAMP cells as int64 microseconds when
 // formatOptions.useInt64Timestamp is set (the Node client always sets it), else float seconds.
 //
@@ -442,12 +445,12 @@ interface SelectQuery {
   orderBy: OrderSpec[];
 }
 
-interface DeleteQuery {
-  from: { projectId: string; datasetId: string; tableId: string };
-  where: { column: string; param: string }[];
-}
+type DmlQuery =
+  | { kind: 'delete'; from: { projectId: string; datasetId: string; tableId: string }; where: { column: string; param: string }[] }
+  | { kind: 'update'; from: { projectId: string; datasetId: string; tableId: string }; set: string[]; where: { column: string; param: string }[] };
 
 const DELETE = /^DELETE FROM `([^`]+)` WHERE (.+)$/i;
+const UPDATE = /^UPDATE `([^`]+)` SET (.+?) WHERE (.+)$/i;
 
 function parseConditions(text: string): { column: string; param: string }[] {
   return text.split(/ AND /i).map((condition) => {
@@ -457,10 +460,22 @@ function parseConditions(text: string): { column: string; param: string }[] {
   });
 }
 
-function parseDelete(sql: string): DeleteQuery {
-  const m = DELETE.exec(normaliseSql(sql));
-  if (!m) throw unsupported(`DML "${sql}" (only DELETE FROM \`p.d.table\` WHERE col = @p [AND …])`);
-  return { from: parseTableRef(m[1]!), where: parseConditions(m[2]!) };
+/** `col = NULL, col = NULL`: the only assignment the fake supports (erasure's de-identification). */
+function parseNullAssignments(text: string): string[] {
+  return text.split(', ').map((assignment) => {
+    const a = new RegExp(`^${IDENT} = NULL$`, 'i').exec(assignment);
+    if (!a) throw unsupported(`assignment "${assignment}" (only col = NULL)`);
+    return a[1]!;
+  });
+}
+
+function parseDml(sql: string): DmlQuery {
+  const normalised = normaliseSql(sql);
+  const del = DELETE.exec(normalised);
+  if (del) return { kind: 'delete', from: parseTableRef(del[1]!), where: parseConditions(del[2]!) };
+  const update = UPDATE.exec(normalised);
+  if (update) return { kind: 'update', from: parseTableRef(update[1]!), set: parseNullAssignments(update[2]!), where: parseConditions(update[3]!) };
+  throw unsupported(`DML "${sql}" (only DELETE FROM \`p.d.table\` WHERE col = @p [AND …] and UPDATE \`p.d.table\` SET col = NULL[, …] WHERE col = @p [AND …])`);
 }
 
 const SELECT = /^SELECT \* FROM `([^`]+)`(?: WHERE (.+?))? ORDER BY (.+)$/i;
@@ -879,23 +894,29 @@ export async function startBigQueryFake(options: BigQueryFakeOptions = {}): Prom
     return { kind: 'bigquery#queryResponse', ...resultPage(job, 0, maxResults, format?.useInt64Timestamp === true) };
   }
 
-  function runDelete(project: string, body: Record<string, unknown>) {
+  function runDml(project: string, body: Record<string, unknown>) {
     if (body.useLegacySql !== false) throw unsupported('legacy SQL (set useLegacySql: false)');
-    const del = parseDelete(body.query as string);
-    const table = findTable(del.from.projectId, del.from.datasetId, del.from.tableId);
+    const dml = parseDml(body.query as string);
+    const table = findTable(dml.from.projectId, dml.from.datasetId, dml.from.tableId);
     if (table.resource.type !== 'TABLE') throw new HttpError(400, 'invalidQuery', `Cannot run DML on view ${table.resource.id}.`);
     const location = typeof body.location === 'string' ? body.location : undefined;
-    const datasetLocation = findDataset(del.from.projectId, del.from.datasetId).resource.location;
+    const datasetLocation = findDataset(dml.from.projectId, dml.from.datasetId).resource.location;
     if (location && location !== datasetLocation) {
-      throw new HttpError(404, 'notFound', `Not found: Dataset ${del.from.projectId}:${del.from.datasetId} was not found in location ${location}`);
+      throw new HttpError(404, 'notFound', `Not found: Dataset ${dml.from.projectId}:${dml.from.datasetId} was not found in location ${location}`);
     }
     const fields = table.resource.schema?.fields ?? [];
-    const parameters = Array.isArray(body.queryParameters) ? (body.queryParameters as unknown[]) : [];
-    const filters = del.where.map(({ column, param }) => {
+    const fieldNamed = (column: string) => {
       const field = fields.find((f) => f.name === column);
       if (!field) throw new HttpError(400, 'invalidQuery', `Unrecognized name: ${column}`);
-      return { column, value: paramValue(field, param, parameters) };
-    });
+      return field;
+    };
+    const parameters = Array.isArray(body.queryParameters) ? (body.queryParameters as unknown[]) : [];
+    const filters = dml.where.map(({ column, param }) => ({ column, value: paramValue(fieldNamed(column), param, parameters) }));
+    const cleared = dml.kind === 'update' ? dml.set.map(fieldNamed) : [];
+    for (const field of cleared) {
+      if (field.mode === 'REQUIRED') throw new HttpError(400, 'invalidQuery', `Cannot assign NULL to REQUIRED field ${field.name}`);
+      if (field.mode === 'REPEATED') throw new HttpError(400, 'invalidQuery', `Cannot assign NULL to an array field ${field.name}`);
+    }
     const matches = (row: StoredRow) =>
       filters.every(({ column, value }) => value !== null && row.typed[column] !== null && compareScalars(row.typed[column] as Scalar, value) === 0);
     const at = now();
@@ -903,20 +924,32 @@ export async function startBigQueryFake(options: BigQueryFakeOptions = {}): Prom
       throw new HttpError(
         400,
         'invalidQuery',
-        `UPDATE or DELETE statement over table ${del.from.projectId}.${del.from.datasetId}.${del.from.tableId} would affect rows in the streaming buffer, which is not supported`,
+        `UPDATE or DELETE statement over table ${dml.from.projectId}.${dml.from.datasetId}.${dml.from.tableId} would affect rows in the streaming buffer, which is not supported`,
       );
     }
-    const before = table.rows.length;
-    table.rows = table.rows.filter((row) => !matches(row));
-    const deleted = before - table.rows.length;
+    let affected = 0;
+    if (dml.kind === 'delete') {
+      const before = table.rows.length;
+      table.rows = table.rows.filter((row) => !matches(row));
+      affected = before - table.rows.length;
+    } else {
+      for (const row of table.rows) {
+        if (!matches(row)) continue;
+        affected += 1;
+        for (const field of cleared) {
+          row.typed[field.name] = null;
+          row.json = { ...row.json, [field.name]: null };
+        }
+      }
+    }
     const jobId = `job_${randomUUID().replaceAll('-', '')}`;
     return {
       kind: 'bigquery#queryResponse',
       jobReference: { projectId: project, jobId, ...(location ? { location } : {}) },
       jobComplete: true,
       totalBytesProcessed: '0',
-      numDmlAffectedRows: String(deleted),
-      dmlStats: { deletedRowCount: String(deleted) },
+      numDmlAffectedRows: String(affected),
+      dmlStats: dml.kind === 'delete' ? { deletedRowCount: String(affected) } : { updatedRowCount: String(affected) },
       cacheHit: false,
     };
   }
@@ -1000,7 +1033,7 @@ export async function startBigQueryFake(options: BigQueryFakeOptions = {}): Prom
         if (typeof parsed.query === 'string') record.query = parsed.query;
         const fault = control.takeRequestFault('query');
         if (fault) throw new HttpError(fault.status, fault.reason, `Injected ${fault.reason}`);
-        return /^\s*DELETE\b/i.test(String(parsed.query)) ? runDelete(project, parsed) : runQuery(project, parsed);
+        return /^\s*(DELETE|UPDATE)\b/i.test(String(parsed.query)) ? runDml(project, parsed) : runQuery(project, parsed);
       }
       if (n === 3 && method === 'GET') {
         const fault = control.takeRequestFault('query');

@@ -55,6 +55,7 @@ function crashingAfterUpsert(inner: Warehouse): Warehouse {
     ensureSchema: () => inner.ensureSchema(),
     read: (table, where) => inner.read(table, where),
     deleteRows: (table, where) => inner.deleteRows(table, where),
+    deidentifyRows: (table, where, columns) => inner.deidentifyRows(table, where, columns),
     close: () => inner.close(),
     upsert: async (table, rows) => {
       await inner.upsert(table, rows);
