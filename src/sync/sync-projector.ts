@@ -246,15 +246,27 @@ export class SyncProjector {
     // Activities are append-only: only those inserted after the watermark are written.
     let watermark = force ? null : (state?.activities.watermark ?? null);
     let count = force ? 0 : (state?.activities.count ?? 0);
+    const written = new Set<string>();
     for (;;) {
       const page = await loadActivitiesAfter(tx, id, watermark, ACTIVITY_PAGE);
       for (const act of page.activities) {
         const doc = mapActivity(act);
         ops.push({ kind: 'set', path: `${base}/${doc.path}`, data: withSync(doc, aggregate.version, now) });
+        written.add(act.id);
       }
       count += page.activities.length;
       watermark = page.watermark;
       if (page.activities.length < ACTIVITY_PAGE) break;
+    }
+    // A repair also removes activity documents the customer no longer has in PostgreSQL (an
+    // undone merge moves activities back to the merged-away customer).
+    if (force) {
+      for (let after = ''; ;) {
+        const docs = await this.writer.pageById(`${base}/activities`, after, 1000);
+        for (const doc of docs) if (!written.has(doc.id)) ops.push({ kind: 'delete', path: `${base}/activities/${doc.id}` });
+        if (docs.length < 1000) break;
+        after = docs[docs.length - 1]!.id;
+      }
     }
 
     const syncState: SyncState = {
