@@ -1,5 +1,8 @@
 // Segment membership as set-based SQL: who a segment's criteria select now, compared with who is
 // assigned; entered customers are assigned and exited ones removed, each with a domain event.
+// Only dynamic segments have criteria: a static segment's members are assigned by hand (bulk
+// operations, src/bulk/) and no evaluation here adds or removes them, except that a customer who
+// is gone (deleted, erased, merged away, or no longer linked to the business) leaves them too.
 import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Executor, uuidArray } from '../db/db.client.js';
 import { customerSegments } from '../db/schema/index.js';
@@ -19,14 +22,48 @@ export interface MembershipChange {
 }
 
 
+/** The active dynamic segments of these businesses: the ones whose membership evaluation decides. */
 export async function loadActiveSegments(ex: Executor, businessIds: string[]): Promise<ActiveSegment[]> {
   if (businessIds.length === 0) return [];
   const rows = await ex
     .select({ id: customerSegments.id, businessId: customerSegments.businessId, criteria: customerSegments.criteria })
     .from(customerSegments)
-    .where(and(inArray(customerSegments.businessId, businessIds), eq(customerSegments.isActive, true), isNull(customerSegments.deletedAt)));
-  // Stored criteria were validated when written.
+    .where(
+      and(
+        inArray(customerSegments.businessId, businessIds),
+        eq(customerSegments.kind, 'dynamic'),
+        eq(customerSegments.isActive, true),
+        isNull(customerSegments.deletedAt),
+      ),
+    );
+  // Stored criteria were validated when written (and are never null for a dynamic segment).
   return rows.map((r) => ({ ...r, criteria: r.criteria as SegmentCriteria }));
+}
+
+/**
+ * Removes these customers from static segments when they are gone: soft-deleted (erased and
+ * merged-away customers are soft-deleted too) or no longer linked to the segment's business. A
+ * deleted customer leaves every segment, static ones included; a live customer's static
+ * memberships are never touched here. Appends customers.segment.unassigned events.
+ */
+export async function dropGoneStaticMembers(ex: Executor, customerIds: string[]): Promise<MembershipChange[]> {
+  if (customerIds.length === 0) return [];
+  const rows = await queryRows<{ segment_id: string; customer_id: string }>(
+    ex,
+    sql`WITH gone AS (
+          DELETE FROM customer_segment_assignments a
+          USING customer_segments s, customers c
+          WHERE a.customer_id = ANY(${uuidArray(customerIds)}) AND s.id = a.segment_id AND s.kind = 'static' AND c.id = a.customer_id
+            AND (c.deleted_at IS NOT NULL
+                 OR NOT EXISTS (SELECT 1 FROM business_customers bc WHERE bc.business_id = a.business_id AND bc.customer_id = a.customer_id))
+          RETURNING a.segment_id, a.customer_id, a.business_id
+        ), events AS (
+          INSERT INTO domain_events (business_id, event_type, customer_id, payload)
+          SELECT business_id, 'customers.segment.unassigned', customer_id, jsonb_build_object('segmentId', segment_id::text) FROM gone
+        )
+        SELECT segment_id::text, customer_id::text FROM gone`,
+  );
+  return rows.map((r) => ({ segmentId: r.segment_id, customerId: r.customer_id, entered: false }));
 }
 
 /**

@@ -5,12 +5,26 @@ import { z } from 'zod';
 const name = z.string().trim().min(1, 'is required').max(255, 'must be at most 255 characters');
 const description = z.string().trim().max(2000, 'must be at most 2000 characters').nullable();
 
-export const createSegmentBody = z.strictObject({
-  name,
-  description: description.optional(),
-  criteria: z.unknown().refine((v) => v !== undefined, { message: 'is required' }),
-  isActive: z.boolean().optional(),
-});
+export const SEGMENT_KINDS = ['dynamic', 'static'] as const;
+
+/**
+ * A dynamic segment (the default) has criteria that decide its members; a static one has none,
+ * and its members are assigned by bulk operations.
+ */
+export const createSegmentBody = z
+  .strictObject({
+    name,
+    description: description.optional(),
+    kind: z.enum(SEGMENT_KINDS, { message: `must be one of ${SEGMENT_KINDS.join(', ')}` }).optional(),
+    criteria: z.unknown().optional(),
+    isActive: z.boolean().optional(),
+  })
+  .superRefine((b, ctx) => {
+    if (b.kind === 'static' && b.criteria !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['criteria'], message: 'a static segment has no criteria (its members are assigned by bulk operations)' });
+    }
+    if (b.kind !== 'static' && b.criteria === undefined) ctx.addIssue({ code: 'custom', path: ['criteria'], message: 'is required' });
+  });
 export const updateSegmentBody = z
   .strictObject({ name: name.optional(), description: description.optional(), criteria: z.unknown().optional(), isActive: z.boolean().optional() })
   .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'must change at least one of name, description, criteria, isActive' });

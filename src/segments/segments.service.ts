@@ -1,6 +1,8 @@
 // Segments: definitions per business, and their membership kept current three ways: a whole
 // recalculation (on create/update/delete, on demand, on the schedule for time-relative
-// criteria), and incrementally inside every customer write (standing.ts).
+// criteria), and incrementally inside every customer write (standing.ts). Static segments have
+// no criteria: their members are assigned by bulk operations (src/bulk/) and no recalculation
+// touches them; deleting one removes its members, as for a dynamic segment.
 import type { DatabaseHandle } from '../db/db.client.js';
 import { ADVISORY_LOCKS, withAdvisoryLock } from '../db/advisory-locks.js';
 import { decodeCursor, keysetPage } from '../db/keyset.js';
@@ -25,14 +27,17 @@ import {
 import { createSegmentBody, listSegmentsQuery, segmentMembersPageQuery, updateSegmentBody } from './segments.schema.js';
 
 export interface SegmentRecalculation {
-  runId: string;
-  status: 'completed' | 'deferred';
+  /** Null when nothing ran (deferred, skipped). */
+  runId: string | null;
+  /** skipped: a static segment, whose members are not evaluated. */
+  status: 'completed' | 'deferred' | 'skipped';
   entered: number;
   exited: number;
   durationMs: number;
 }
 
-const DEFERRED: Omit<SegmentRecalculation, 'runId'> & { runId: null } = { runId: null, status: 'deferred', entered: 0, exited: 0, durationMs: 0 };
+const DEFERRED: SegmentRecalculation = { runId: null, status: 'deferred', entered: 0, exited: 0, durationMs: 0 };
+const SKIPPED: SegmentRecalculation = { runId: null, status: 'skipped', entered: 0, exited: 0, durationMs: 0 };
 
 export class SegmentsService {
   constructor(
@@ -48,15 +53,17 @@ export class SegmentsService {
   async create(businessId: string, body: unknown) {
     const parsed = createSegmentBody.safeParse(body);
     if (!parsed.success) throw invalidInput(parsed.error, 'body');
-    const criteria = parseSegmentCriteria(parsed.data.criteria, 'body.criteria');
+    const kind = parsed.data.kind ?? 'dynamic';
+    const criteria = kind === 'dynamic' ? parseSegmentCriteria(parsed.data.criteria, 'body.criteria') : null;
     const segment = await this.db.transaction(async (tx) => {
       const row = await insertSegment(tx, {
         businessId,
         name: parsed.data.name,
         description: parsed.data.description ?? null,
+        kind,
         criteria,
         isActive: parsed.data.isActive ?? true,
-        timeRelative: isTimeRelative(criteria),
+        timeRelative: criteria ? isTimeRelative(criteria) : false,
       });
       await appendDomainEvents(tx, [{ businessId, eventType: 'customers.segment.created', payload: { segmentId: row.id } }]);
       return row;
@@ -69,6 +76,11 @@ export class SegmentsService {
     const parsed = updateSegmentBody.safeParse(body);
     if (!parsed.success) throw invalidInput(parsed.error, 'body');
     const { criteria: rawCriteria, ...rest } = parsed.data;
+    if (rawCriteria !== undefined && (await findSegment(this.db, businessId, id))?.kind === 'static') {
+      throw new AppError('INVALID_INPUT', 'Invalid input: body.criteria: a static segment has no criteria', [
+        { field: 'body.criteria', message: 'a static segment has no criteria (its members are assigned by bulk operations)' },
+      ]);
+    }
     const criteria = rawCriteria === undefined ? undefined : parseSegmentCriteria(rawCriteria, 'body.criteria');
     const segment = await this.db.transaction(async (tx) => {
       const row = await updateSegment(tx, businessId, id, {
@@ -158,6 +170,8 @@ export class SegmentsService {
   }
 
   private async runRecalculation(segment: SegmentRow, trigger: RecalculationTrigger) {
+    // A static segment's members are assigned by hand: nothing to evaluate until it is deleted.
+    if (segment.kind === 'static' && !segment.deletedAt) return { definitionAt: segment.updatedAt, result: SKIPPED };
     const started = performance.now();
     const runId = await openRun(this.db, { businessId: segment.businessId, kind: 'segment', segmentId: segment.id, trigger });
     try {
@@ -207,6 +221,7 @@ function view(s: Omit<SegmentRow, 'deletedAt'> & { deletedAt?: Date | null }, cu
     id: s.id,
     name: s.name,
     description: s.description,
+    kind: s.kind,
     criteria: s.criteria,
     isActive: s.isActive,
     timeRelative: s.timeRelative,

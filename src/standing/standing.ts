@@ -1,6 +1,8 @@
-// A customer's standing with each business (tier, segment memberships) is derived from their
-// data. Every write of the aggregate re-derives it for the customers it touched, inside the same
-// transaction, so Firestore never shows a tier or segment that disagrees with the metrics.
+// A customer's standing with each business (tier, dynamic segment memberships) is derived from
+// their data. Every write of the aggregate re-derives it for the customers it touched, inside the
+// same transaction, so Firestore never shows a tier or segment that disagrees with the metrics.
+// Static segments' members are assigned by hand (bulk operations): no evaluation adds or removes
+// them, only a customer who is gone (deleted, erased, merged away) leaves them.
 // Whole-business recalculations (thresholds changed, a segment recalculated, the schedule) use
 // the same statements in chunks: find candidates without locks, then per chunk lock the
 // customers in id order (the order every writer locks in), decide again on fresh data, write,
@@ -8,7 +10,7 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db, type Tx, uuidArray } from '../db/db.client.js';
 import { isRetryableTransactionError } from '../errors.js';
-import { applyMemberships, loadActiveSegments } from '../segments/segment-membership.js';
+import { applyMemberships, dropGoneStaticMembers, loadActiveSegments } from '../segments/segment-membership.js';
 import { loadTierConfigs } from '../tiers/tiers.repository.js';
 import { applyTierDecisions } from '../tiers/tier-evaluation.js';
 
@@ -27,6 +29,8 @@ export async function refreshStanding(tx: Tx, customerIds: string[], opts: { asO
     sql`SELECT DISTINCT business_id::text FROM business_customers WHERE customer_id = ANY(${uuidArray(customerIds)})`,
   );
   const businessIds = links.map((l) => l.business_id);
+  // Static segments keep their hand-assigned members; only a customer who is gone leaves them.
+  for (const change of await dropGoneStaticMembers(tx, customerIds)) changed.add(change.customerId);
   if (businessIds.length === 0) return changed;
   const configs = await loadTierConfigs(tx, businessIds);
   for (const businessId of businessIds) {
@@ -70,6 +74,22 @@ export async function recordStandingChanges(tx: Tx, customerIds: string[], chang
         SELECT count(*)::int AS n FROM logged`,
   );
   return rows[0]!.n;
+}
+
+/**
+ * Locks, in id order, the live customers (not soft-deleted, erased or merged away) of the business
+ * among `ids`, in one statement; returns their ids in that order.
+ */
+export async function lockLiveCustomers(tx: Tx, businessId: string, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await queryRows<{ id: string }>(
+    tx,
+    sql`SELECT c.id::text AS id FROM customers c
+        WHERE c.id = ANY(${uuidArray(ids)}) AND c.deleted_at IS NULL
+          AND EXISTS (SELECT 1 FROM business_customers bc WHERE bc.business_id = ${businessId} AND bc.customer_id = c.id)
+        ORDER BY c.id FOR UPDATE OF c`,
+  );
+  return rows.map((r) => r.id);
 }
 
 export const STANDING_CHUNK = 20_000;
