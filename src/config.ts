@@ -80,6 +80,8 @@ const envSchema = z.object({
   STANDING_CRON: cronExpression.default('20 * * * *'),
   JOBS_POLL_INTERVAL_MS: int(50, 3_600_000).default(2_000),
   EXPORT_STORAGE_DIR: z.string().min(1).default('data/exports'),
+  IMPORT_MAX_BYTES: int(1, 10 * 1024 ** 3).default(100 * 1024 ** 2),
+  BULK_MAX_CUSTOMERS: int(1, 1_000_000).default(10_000),
   PREDICTION_MONTHLY_DISCOUNT_RATE: z.coerce.number().min(0).max(1).default(0.01),
   // 0 as in `lifetimes`: an L2 penalty on the raw parameters depends on the time unit (α in days is 7× α in weeks).
   PREDICTION_PENALIZER: z.coerce.number().min(0).max(10).default(0),
@@ -88,6 +90,11 @@ const envSchema = z.object({
   MEMORY_PROFILE_TTL_SECONDS: int(1, 86_400).default(300),
   MEMORY_LOADER_INTERVAL_MS: int(100, 3_600_000).default(30_000),
   MEMORY_LOADER_BATCH_SIZE: int(1, 10_000).default(500),
+  // Survivorship of merged customers: sources, most trusted first (src/identity/survivorship.ts).
+  MERGE_SOURCE_RANKING: z
+    .string()
+    .regex(/^\s*[A-Za-z0-9_-]{1,50}\s*(,\s*[A-Za-z0-9_-]{1,50}\s*)*$/, 'must be source names separated by commas, e.g. manual,square,lightspeed,import')
+    .default('manual,square,lightspeed,import'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -160,8 +167,12 @@ export function parseConfig(env: Record<string, string | undefined>) {
       },
     },
     standing: { cron: e.STANDING_CRON },
+    identity: { sourceRanking: [...new Set(e.MERGE_SOURCE_RANKING.split(',').map((s) => s.trim().toLowerCase()))] },
     // Work queues (exports, erasures, imports): how often a worker looks for due rows, and where files go.
     jobs: { pollIntervalMs: e.JOBS_POLL_INTERVAL_MS, storageDir: e.EXPORT_STORAGE_DIR },
+    // Largest import file accepted (bytes), and most customers one bulk operation may change.
+    imports: { maxBytes: e.IMPORT_MAX_BYTES },
+    bulk: { maxCustomers: e.BULK_MAX_CUSTOMERS },
     // Demo mode seeds a demo business and prints a token; on by default except in production.
     demoMode: e.DEMO_MODE ?? e.NODE_ENV !== 'production',
   };

@@ -40,7 +40,16 @@ import { SegmentsService } from './segments/segments.service.js';
 import { StandingJob } from './standing/standing-job.js';
 import { QueueWorker, type QueueHandler } from './jobs/queue-worker.js';
 import { LocalDirectoryStorage } from './privacy/file-storage.js';
+import { BulkService } from './bulk/bulk.service.js';
+import { ImportJob } from './imports/import-job.js';
+import { ImportsService } from './imports/imports.service.js';
+import { erasureQueueHandler } from './privacy/erasure/erasure-job.js';
+import { ErasureService } from './privacy/erasure/erasure.service.js';
+import { exportQueueHandler } from './privacy/exports/export-job.js';
+import { ExportsService } from './privacy/exports/exports.service.js';
 import { TiersService } from './tiers/tiers.service.js';
+import { DuplicatesService } from './identity/duplicates.service.js';
+import { MergeService } from './identity/merge.service.js';
 import { IngestService } from './ingest/ingest.service.js';
 import { createWarehouse } from './warehouse/warehouse.factory.js';
 import type { Warehouse } from './warehouse/warehouse.port.js';
@@ -206,6 +215,11 @@ export function createApplication({ config, logger, database, firestore, redis, 
   });
 
   const profileCache = redis ? new RedisProfileCache(redis, config.memory.profileTtlSeconds) : new InProcessProfileCache(config.memory.profileTtlSeconds);
+  // Merges move transactions and interactions: both customers' cached memory profiles are dropped.
+  const identity = {
+    duplicates: new DuplicatesService(database.db),
+    merges: new MergeService({ db: database.db, sync, sourceRanking: config.identity.sourceRanking, profileCache }),
+  };
   const predictions = new PredictionService({ db: database.db, warehouse, sync, config: config.memory.predictions, logger });
   const predictionJob = new PredictionJob(database, predictions, logger.child({ module: 'prediction-job' }), (status) => metrics.recordJobRun('predictions', status));
   const standingJob = new StandingJob(database, tiers, segments, logger.child({ module: 'standing-job' }), (status) => metrics.recordJobRun('standing', status));
@@ -213,9 +227,22 @@ export function createApplication({ config, logger, database, firestore, redis, 
   // Exports, erasures and imports: work-queue rows processed by the worker (or here with JOBS_IN_PROCESS).
   const fileStorage = new LocalDirectoryStorage(config.jobs.storageDir);
   const queueHandlers: QueueHandler[] = [];
+  const exportsService = new ExportsService({ db: database.db, storage: fileStorage, onQueued: config.jobsInProcess ? () => queueWorker.wake() : undefined });
+  queueHandlers.push(exportQueueHandler({ db: database.db, firestore: firestore.db, warehouse, storage: fileStorage, logger: logger.child({ module: 'exports' }) }));
+  const erasures = new ErasureService({ db: database.db, sync, warehouse, fileStorage, profileCache, firestore: firestore.db, logger });
+  queueHandlers.push(erasureQueueHandler(erasures));
+  queueHandlers.push(new ImportJob({ db: database.db, sync, storage: fileStorage, logger: logger.child({ module: 'imports' }) }));
   const queueWorker = new QueueWorker(database.db, queueHandlers, logger.child({ module: 'queue-worker' }), undefined, (queue, outcome) =>
     metrics.recordJobRun(queue, outcome === 'failed' ? 'failed' : 'succeeded'),
   );
+  // A new import starts at once where jobs run in this process; otherwise a worker polls for it.
+  const imports = new ImportsService({
+    db: database.db,
+    storage: fileStorage,
+    maxBytes: config.imports.maxBytes,
+    onQueued: config.jobsInProcess ? () => queueWorker.wake() : undefined,
+  });
+  const bulk = new BulkService({ db: database.db, sync, maxCustomers: config.bulk.maxCustomers });
   const interactionsLoader = new InteractionsLoader(database, warehouse, logger.child({ module: 'memory-loader' }), config.memory.loader.batchSize);
 
   const readiness: ReadinessCheck[] = [
@@ -237,14 +264,19 @@ export function createApplication({ config, logger, database, firestore, redis, 
     ingest,
     memory,
     preferences,
+    identity,
     predictionRuns: predictionRunsRouter(database.db),
+    imports,
+    bulk,
+    erasures,
+    exports: exportsService,
     readiness,
     metrics,
     rateLimiter: createRateLimiter(config.rateLimit, redis),
     bodyLimit: config.http.bodyLimit,
   });
   const reconciler = new Reconciler(database.db, writer);
-  return { app, tokens, sync, customers, businesses, projector, writer, reconciler, ingest, warehouse, memory, profileCache, interactionsLoader, predictions, predictionJob, tiers, segments, standingJob, queueWorker, fileStorage };
+  return { app, tokens, sync, customers, businesses, projector, writer, reconciler, ingest, warehouse, memory, profileCache, interactionsLoader, predictions, predictionJob, tiers, segments, standingJob, queueWorker, fileStorage, erasures };
 }
 
 function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {

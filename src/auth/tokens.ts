@@ -13,6 +13,16 @@ export const PERMISSIONS = {
   'customers:read': ['admin', 'staff', 'analyst', 'service'],
   'customers:write': ['admin', 'staff', 'service'],
   'customers:delete': ['admin', 'service'],
+  /** Merge duplicates and undo merges: people who look after customer records, not integrations (undoable for 30 days). */
+  'customers:merge': ['admin', 'staff'],
+  /** CSV/Excel imports: upload and follow them. */
+  'customers:import': ['admin', 'staff'],
+  /** Bulk operations and their audit; each operation also needs its single-customer permission (tiers:write, segments:write, customers:write). */
+  'customers:bulk': ['admin', 'staff'],
+  /** GDPR/CCPA erasure (irreversible) and its records: a person decides, never an integration. */
+  'customers:erase': ['admin'],
+  /** GDPR/CCPA data exports: request, follow, download. Service too, for a privacy portal that answers requests; it can read profiles already. */
+  'privacy:export': ['admin', 'service'],
   'sync:admin': ['admin'],
   'ingest:read': ['admin', 'analyst'],
   'memory:read': ['admin', 'staff', 'analyst', 'service'],

@@ -1,12 +1,13 @@
 // /api/v1/customers: thin routes that validate, authorize, call the service and shape the response.
-import { Router, type Response } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import { principalOf, requirePermission } from '../http/auth.middleware.js';
 import { parseIfMatch, parseInput } from '../http/validate.js';
 import type { WriteResult } from '../sync/database-sync.service.js';
 import { customerIdParams, listCustomersQuery, readQuery, writeQuery } from './customers.schema.js';
 import type { CustomersService } from './customers.service.js';
 
-export function customersRouter(customers: CustomersService): Router {
+/** `erase` handles `DELETE /customers/{id}?erase=true` (GDPR erasure, src/privacy/erasure) and passes anything else on. */
+export function customersRouter(customers: CustomersService, erase?: RequestHandler): Router {
   const router = Router();
 
   router.get('/customers', requirePermission('customers:read'), async (req, res) => {
@@ -43,7 +44,7 @@ export function customersRouter(customers: CustomersService): Router {
     await sendWrite(res, await customers.patch(id, req.body, ctx), customers, wait);
   });
 
-  router.delete('/customers/:id', requirePermission('customers:delete'), async (req, res) => {
+  router.delete('/customers/:id', ...(erase ? [erase] : []), requirePermission('customers:delete'), async (req, res) => {
     const { id } = parseInput(customerIdParams, req.params, 'params');
     const { wait } = parseInput(writeQuery, req.query, 'query');
     const ctx = { businessId: principalOf(req).businessId, expectedVersion: parseIfMatch(req.get('if-match')) };

@@ -6,7 +6,7 @@ import { searchCustomers, type SearchPosition } from './customer-search.reposito
 import { AppError } from '../errors.js';
 import type { DatabaseSyncService, WriteContext, WriteResult } from '../sync/database-sync.service.js';
 import type { SyncWaiter } from '../sync/sync-waiter.js';
-import { prepareAggregateReader, prepareProfileReader, type CustomerAggregate } from './customers.repository.js';
+import { isProjected, prepareAggregateReader, prepareProfileReader, type CustomerAggregate } from './customers.repository.js';
 import type { ListCustomersQuery } from './customers.schema.js';
 import type { InsightRow } from './customer-insights.repository.js';
 import { tierConfigFromJson } from '../tiers/tiers.repository.js';
@@ -107,9 +107,14 @@ export class CustomersService {
   }
 }
 
-/** The customer if the business may see it; another business's customer is reported exactly like a missing one. */
+/**
+ * The customer if the business may see it; another business's customer is reported exactly like a
+ * missing one. An erased customer (a tombstone) or one merged into another is gone even with
+ * includeDeleted: only a soft delete can be looked at again.
+ */
 function visibleTo(businessId: string, id: string, customer: CustomerAggregate | undefined, opts: { includeDeleted?: boolean }): CustomerAggregate {
-  if (!customer || !customer.businessIds.includes(businessId) || (customer.deletedAt && !opts.includeDeleted)) {
+  const gone = customer && !isProjected(customer);
+  if (!customer || gone || !customer.businessIds.includes(businessId) || (customer.deletedAt && !opts.includeDeleted)) {
     throw new AppError('NOT_FOUND', `Customer ${id} not found`);
   }
   return customer;

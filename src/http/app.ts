@@ -6,6 +6,9 @@ import express, { type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { TokenService } from '../auth/tokens.js';
 import { customersRouter } from '../customers/customers.routes.js';
+import { identityRouter } from '../identity/merge.routes.js';
+import type { DuplicatesService } from '../identity/duplicates.service.js';
+import type { MergeService } from '../identity/merge.service.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import { AppError } from '../errors.js';
 import { analyticsRouter } from '../analytics/analytics.routes.js';
@@ -22,6 +25,14 @@ import { memoryRouter } from '../memory/memory.routes.js';
 import type { MemoryService } from '../memory/memory.service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { preferencesRouter } from '../preferences/preferences.routes.js';
+import { bulkRouter } from '../bulk/bulk.routes.js';
+import type { BulkService } from '../bulk/bulk.service.js';
+import { importsRouter, importUploadHandlers } from '../imports/imports.routes.js';
+import type { ImportsService } from '../imports/imports.service.js';
+import { eraseCustomerHandler, erasuresRouter } from '../privacy/erasure/erasure.routes.js';
+import type { ErasureService } from '../privacy/erasure/erasure.service.js';
+import { exportsRouter } from '../privacy/exports/exports.routes.js';
+import type { ExportsService } from '../privacy/exports/exports.service.js';
 import type { PreferencesService } from '../preferences/preferences.service.js';
 import { recalculationsRouter } from '../standing/recalculations.routes.js';
 import { segmentsRouter } from '../segments/segments.routes.js';
@@ -47,6 +58,16 @@ export interface AppDeps {
   ingest: IngestService;
   memory: MemoryService;
   preferences: PreferencesService;
+  /** Duplicate detection, merge and undo of a merge. */
+  identity: { duplicates: DuplicatesService; merges: MergeService };
+  /** GDPR/CCPA data exports. */
+  exports: ExportsService;
+  /** GDPR/CCPA erasure: DELETE /customers/{id}?erase=true and the erasure records. */
+  erasures: ErasureService;
+  /** CSV/Excel customer imports (the upload streams a raw body). */
+  imports: ImportsService;
+  /** Audited bulk operations on customers. */
+  bulk: BulkService;
   /** The prediction job's run records, mounted beside the memory API. */
   predictionRuns: express.Router;
   readiness: ReadinessCheck[];
@@ -94,9 +115,15 @@ export function createApp(deps: AppDeps): express.Express {
     requireJsonBody,
     express.json({ limit: deps.bodyLimit, strict: true }),
   ];
+  // The import upload is the one body that is not JSON (a CSV or .xlsx file, streamed to
+  // storage): authenticated and rate limited like the rest, but without the JSON guard.
+  app.post('/api/v1/customers/import', authenticate(deps.tokens), deps.rateLimiter, ...importUploadHandlers(deps.imports));
   const api = express.Router();
   api.use(guard);
-  api.use(customersRouter(deps.customers));
+  // Before the customers router: /customers/duplicates is not a customer id.
+  api.use(identityRouter(deps.identity));
+  api.use(customersRouter(deps.customers, eraseCustomerHandler(deps.erasures)));
+  api.use(erasuresRouter(deps.erasures));
   api.use(tiersRouter(deps.tiers));
   api.use(segmentsRouter(deps.segments));
   api.use(recalculationsRouter(deps.db));
@@ -106,6 +133,9 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(syncRouter(deps.syncAdmin));
   api.use(ingestRouter(deps.ingest));
   api.use(preferencesRouter(deps.preferences));
+  api.use(importsRouter(deps.imports));
+  api.use(bulkRouter(deps.bulk));
+  api.use(exportsRouter(deps.exports));
   app.use('/api/v1', api);
   app.use('/api/memory', guard, memoryRouter(deps.memory), deps.predictionRuns);
 

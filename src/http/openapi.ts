@@ -21,6 +21,14 @@ import { listSyncLogsQuery, retrySyncLogsBody, syncHealthQuery } from '../sync/s
 import { ingestStatusQuery, listIngestRunsQuery } from '../ingest/ingest.schema.js';
 import { customerIdParams as memoryCustomerParams, learnBody, purchaseBody } from '../memory/memory.schema.js';
 import { audienceQuery, audienceRecipientBody, preferencesBody, preferencesUpdate } from '../preferences/preferences.schema.js';
+import { EXPORT_STATUSES, EXPORT_TYPES } from '../db/schema/privacy.js';
+import { customerIdParams as exportCustomerParams, exportIdParams, exportRequestBody, listExportsQuery } from '../privacy/exports/exports.schema.js';
+import { ERASURE_STATUSES } from '../db/schema/privacy.js';
+import { eraseBody, eraseQuery, erasureIdParams, listErasuresQuery, STEP_NAMES } from '../privacy/erasure/erasure.schema.js';
+import { duplicatesQuery, idParams as mergeIdParams, listMergesQuery, mergeBody } from '../identity/merge.schema.js';
+import { IMPORT_FORMATS, IMPORT_STATUSES } from '../db/schema/privacy.js';
+import { importIdParams, listImportsQuery, rejectionsQuery, uploadQuery, XLSX_CONTENT_TYPE } from '../imports/imports.schema.js';
+import { bulkOperationIdParams, bulkRequestDoc, listBulkOperationsQuery } from '../bulk/bulk.schema.js';
 
 const errorBody = z
   .object({
@@ -159,12 +167,127 @@ const tierConfigurationBody = z
   .looseObject({ thresholds: updateTierConfiguration.shape.thresholds, downgradeGraceDays: z.number().int(), isDefault: z.boolean(), updatedBy: z.string().nullable() })
   .meta({ id: 'TierConfiguration' });
 const recalculationBody = z
-  .looseObject({ runId: z.uuid().nullable(), status: z.enum(['completed', 'deferred']), changed: z.number().int().optional(), entered: z.number().int().optional(), exited: z.number().int().optional() })
-  .meta({ id: 'Recalculation', description: 'deferred: a recalculation already running picks the change up when it ends' });
+  .looseObject({ runId: z.uuid().nullable(), status: z.enum(['completed', 'deferred', 'skipped']), changed: z.number().int().optional(), entered: z.number().int().optional(), exited: z.number().int().optional() })
+  .meta({ id: 'Recalculation', description: 'deferred: a recalculation already running picks the change up when it ends; skipped: a static segment (members assigned by bulk operations, never recalculated)' });
 const segmentBody = z
-  .looseObject({ id: z.uuid(), name: z.string(), description: z.string().nullable(), criteria: segmentCriteriaSchema, isActive: z.boolean(), timeRelative: z.boolean(), customerCount: z.number().int(), lastRecalculated: z.string().nullable() })
+  .looseObject({ id: z.uuid(), name: z.string(), description: z.string().nullable(), kind: z.enum(['dynamic', 'static']), criteria: segmentCriteriaSchema.nullable().meta({ description: 'null for a static segment' }), isActive: z.boolean(), timeRelative: z.boolean(), customerCount: z.number().int(), lastRecalculated: z.string().nullable() })
   .meta({ id: 'Segment' });
 const paged = z.object({ nextCursor: z.string().nullable(), limit: z.number().int() });
+const erasureBody = z
+  .object({
+    id: z.uuid(),
+    customerId: z.uuid(),
+    scope: z.enum(['person', 'business']).meta({ description: 'person: the whole record erased; business: a customer shared with other businesses, this business’s link and data erased' }),
+    status: z.enum(ERASURE_STATUSES),
+    reason: z.string(),
+    requestedBy: z.string(),
+    pendingSteps: z.array(z.enum(STEP_NAMES)).meta({ description: 'Steps not done yet, e.g. warehouse while BigQuery’s streaming buffer holds rows (retried by the job)' }),
+    steps: z.array(
+      z.object({
+        name: z.enum(STEP_NAMES),
+        status: z.enum(['pending', 'done']),
+        completedAt: z.string().nullable(),
+        detail: z.looseObject({}).meta({ description: 'Per table: action (delete, overwrite, unlink, deidentify) and row counts; never values' }),
+      }),
+    ),
+    attempts: z.number().int(),
+    nextAttemptAt: z.string().nullable(),
+    lastError: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    completedAt: z.string().nullable(),
+  })
+  .meta({ id: 'Erasure', description: 'Proof of a GDPR/CCPA erasure, without personal data: who, why, when, what each store did.' });
+
+const exportBody = z
+  .object({
+    id: z.uuid(),
+    customerId: z.uuid(),
+    type: z.enum(EXPORT_TYPES).meta({ description: 'GDPR_FULL: everything (Art. 15); GDPR_BASIC: profile and transactions; BUSINESS_ANALYTICS: aggregates, no personal data' }),
+    status: z.enum(EXPORT_STATUSES),
+    requestedBy: z.string(),
+    reason: z.string().nullable(),
+    attempts: z.number().int(),
+    lastError: z.string().nullable(),
+    sizeBytes: z.number().int().nullable(),
+    checksum: z.string().nullable().meta({ description: 'sha256 of the archive, hex' }),
+    expiresAt: z.string().meta({ description: '30 days after the request: the archive is deleted and the export EXPIRED' }),
+    startedAt: z.string().nullable(),
+    completedAt: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    downloadUrl: z.string().nullable(),
+  })
+  .meta({ id: 'DataExport', description: 'A GDPR/CCPA data export request: PENDING → PROCESSING → COMPLETED | FAILED, then EXPIRED' });
+
+const duplicatePairBody = z
+  .object({
+    customerIds: z.tuple([z.uuid(), z.uuid()]).meta({ description: 'The pair, lower id first' }),
+    score: z.number().min(0).max(1).meta({ description: '1 − Π(1 − weight) over the evidence: email 0.9, phone 0.8, name 0.5 × similarity; × 0.7 when the names differ (similarity < 0.3)' }),
+    reasons: z.array(
+      z.object({ rule: z.enum(['email', 'phone', 'name']), detail: z.string(), similarity: z.number().optional() }).meta({ description: 'Which rule matched (never the values)' }),
+    ),
+    customers: z.array(z.looseObject({ id: z.uuid() }).nullable()).meta({ description: 'Both customers: id, names, email, phone, createdAt' }),
+  })
+  .meta({ id: 'DuplicatePair' });
+
+const mergeView = z
+  .object({
+    id: z.uuid(),
+    businessId: z.uuid(),
+    survivorId: z.uuid(),
+    mergedId: z.uuid(),
+    mergedBy: z.string(),
+    reason: z.string().nullable(),
+    decisions: z.looseObject({}).meta({
+      description:
+        'ranking, sources (the source each record was trusted as), fields (per field: rule, from survivor|merged|both, source, at; never values), preferences, moved (row counts); after an undo, undo (restored, removed, keptChanged, notRestored, movedBack)',
+    }),
+    createdAt: z.string(),
+    undoUntil: z.string().meta({ description: '30 days after the merge' }),
+    undoneAt: z.string().nullable(),
+    undoneBy: z.string().nullable(),
+    status: z.enum(['active', 'undone', 'final']).meta({ description: 'final: the undo window has closed' }),
+  })
+  .meta({ id: 'Merge', description: 'A merge of mergedId into survivorId (the pre-merge snapshot, which holds personal data, is never returned)' });
+
+const importBody = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(IMPORT_STATUSES),
+    format: z.enum(IMPORT_FORMATS),
+    fileName: z.string().nullable(),
+    sizeBytes: z.number().int(),
+    bytesRead: z.number().int().meta({ description: 'Progress while PROCESSING; equals sizeBytes once COMPLETED' }),
+    rowsProcessed: z.number().int(),
+    created: z.number().int(),
+    updated: z.number().int(),
+    unchanged: z.number().int(),
+    rejected: z.number().int().meta({ description: 'Rows refused: GET /imports/{id}/rejections says why' }),
+    attempts: z.number().int(),
+    lastError: z.string().nullable().meta({ description: 'Why the import failed (e.g. an unknown column), or why the last attempt did' }),
+    requestedBy: z.string(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    completedAt: z.string().nullable(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'CustomerImport', description: 'A CSV/Excel import: PENDING → PROCESSING → COMPLETED | FAILED, with its progress and counts' });
+const importRejectionBody = z
+  .object({ rowNumber: z.number().int().meta({ description: 'Data row, from 1 (the header is row 0; empty rows are not counted)' }), errors: z.array(z.object({ field: z.string(), message: z.string() })) })
+  .meta({ id: 'ImportRejection', description: 'The column and the reason, never the value' });
+const bulkOperationBody = z
+  .looseObject({
+    id: z.uuid(),
+    operation: z.string(),
+    status: z.enum(['running', 'succeeded', 'failed']),
+    matched: z.number().int(),
+    changed: z.number().int(),
+    skipped: z.number().int().meta({ description: 'Left unchanged because the change would break a rule (more than 100 tags)' }),
+    unchanged: z.number().int(),
+    durationMs: z.number().int().nullable(),
+  })
+  .meta({ id: 'BulkOperation', description: 'The audit of a bulk operation: what, on whom (selection), by whom, why, counts' });
 
 const op = (o: ZodOpenApiOperationObject): ZodOpenApiOperationObject => ({ security: [{ bearer: [] }], ...o });
 
@@ -219,8 +342,8 @@ export function buildOpenApiDocument() {
         '/segments': {
           get: op({ summary: 'Segments of the business with their sizes (newest first)', requestParams: { query: listSegmentsQuery }, responses: { '200': ok('A page of segments', z.array(segmentBody), paged), ...errors('INVALID_INPUT'), ...common } }),
           post: op({
-            summary: 'Create a segment; its members are calculated at once',
-            requestBody: { content: { 'application/json': { schema: createSegmentBody.extend({ criteria: segmentCriteriaSchema }) } } },
+            summary: 'Create a segment: dynamic (the default; criteria required, members calculated at once) or static (no criteria; members assigned by POST /customers/bulk)',
+            requestBody: { content: { 'application/json': { schema: createSegmentBody.safeExtend({ criteria: segmentCriteriaSchema.optional() }) } } },
             responses: { '201': ok('Created', segmentBody, z.object({ recalculation: recalculationBody })), ...errors('INVALID_INPUT', 'CONFLICT'), ...common },
           }),
         },
@@ -243,6 +366,45 @@ export function buildOpenApiDocument() {
         '/recalculations': {
           get: op({ summary: 'Tier and segment recalculation runs, newest first', responses: { '200': ok('A page of runs', z.array(z.looseObject({ id: z.uuid(), kind: z.enum(['tiers', 'segment']) })), paged), ...common } }),
         },
+        '/customers/import': {
+          post: op({
+            summary: 'Import customers from a CSV or .xlsx file sent as the raw body (streamed to storage, at most IMPORT_MAX_BYTES); processed by the worker, idempotent by email',
+            requestParams: { query: uploadQuery },
+            requestBody: {
+              content: {
+                'text/csv': { schema: z.string().meta({ description: 'Header row first; see the README for the accepted columns' }) },
+                [XLSX_CONTENT_TYPE]: { schema: z.string().meta({ format: 'binary', description: 'First worksheet, first row as the header' }) },
+              },
+            },
+            responses: { '202': ok('Queued (Location: /api/v1/imports/{id})', importBody), ...errors('INVALID_INPUT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'), ...common },
+          }),
+        },
+        '/imports': {
+          get: op({ summary: 'Imports of the business, newest first', requestParams: { query: listImportsQuery }, responses: { '200': ok('A page of imports', z.array(importBody), paged), ...errors('INVALID_INPUT'), ...common } }),
+        },
+        '/imports/{id}': {
+          get: op({ summary: 'An import: status, progress (bytesRead, rowsProcessed) and counts', requestParams: { path: importIdParams }, responses: { '200': ok('The import', importBody), ...errors('NOT_FOUND'), ...common } }),
+        },
+        '/imports/{id}/rejections': {
+          get: op({
+            summary: 'Rejected rows in row order (cursor = the last row number)',
+            requestParams: { path: importIdParams, query: rejectionsQuery },
+            responses: { '200': ok('A page of rejections', z.array(importRejectionBody), paged), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common },
+          }),
+        },
+        '/customers/bulk': {
+          post: op({
+            summary: 'Change many customers at once (tags, tier override, static segment membership) for a list of ids or a filter, audited; at most BULK_MAX_CUSTOMERS',
+            requestBody: { content: { 'application/json': { schema: bulkRequestDoc } } },
+            responses: { '200': ok('Done (Location: /api/v1/bulk-operations/{id})', bulkOperationBody), ...errors('INVALID_INPUT', 'CONFLICT'), ...common },
+          }),
+        },
+        '/bulk-operations': {
+          get: op({ summary: 'The audit of bulk operations, newest first', requestParams: { query: listBulkOperationsQuery }, responses: { '200': ok('A page of operations', z.array(bulkOperationBody), paged), ...errors('INVALID_INPUT'), ...common } }),
+        },
+        '/bulk-operations/{id}': {
+          get: op({ summary: 'One bulk operation', requestParams: { path: bulkOperationIdParams }, responses: { '200': ok('The operation', bulkOperationBody), ...errors('NOT_FOUND'), ...common } }),
+        },
         '/customers/{id}': {
           get: op({
             summary: 'The customer aggregate with loyalty status, tier progress, CLV, segments, days since the last visit and the at-risk flag',
@@ -262,9 +424,30 @@ export function buildOpenApiDocument() {
             responses: { '200': ok('Updated', customerBody, writeMeta), ...errors('INVALID_INPUT', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE'), ...common },
           }),
           delete: op({
-            summary: 'Soft-delete a customer',
-            requestParams: { path: customerIdParams, query: writeQuery, header: ifMatch },
-            responses: { '200': ok('Deleted', customerBody, writeMeta), ...errors('INVALID_INPUT', 'NOT_FOUND', 'CONFLICT'), ...common },
+            summary:
+              'Soft-delete a customer; with erase=true, GDPR/CCPA erasure instead (admin only, with a reason in the body or ?reason=): PII overwritten, data deleted or de-identified in every store, 202 with the erasure record',
+            requestParams: { path: customerIdParams, query: writeQuery.extend({ erase: eraseQuery.shape.erase.optional(), reason: eraseQuery.shape.reason }), header: ifMatch },
+            requestBody: { required: false, content: { 'application/json': { schema: eraseBody } } },
+            responses: {
+              '200': ok('Deleted', customerBody, writeMeta),
+              '202': ok('Erasure accepted: PostgreSQL done, the other stores follow (Location: /api/v1/erasures/{id})', erasureBody),
+              ...errors('INVALID_INPUT', 'NOT_FOUND', 'CONFLICT'),
+              ...common,
+            },
+          }),
+        },
+        '/erasures': {
+          get: op({
+            summary: 'Erasure records of the business, newest first (admin only)',
+            requestParams: { query: listErasuresQuery },
+            responses: { '200': ok('A page of erasures', z.array(erasureBody), paged), ...errors('INVALID_INPUT'), ...common },
+          }),
+        },
+        '/erasures/{id}': {
+          get: op({
+            summary: 'One erasure: status (PENDING, PROCESSING, COMPLETED, FAILED) and which steps are still pending (admin only)',
+            requestParams: { path: erasureIdParams },
+            responses: { '200': ok('The erasure', erasureBody), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common },
           }),
         },
         '/customers/{id}/preferences': {
@@ -279,6 +462,74 @@ export function buildOpenApiDocument() {
             requestBody: { content: { 'application/json': { schema: preferencesUpdate } } },
             responses: {
               '200': ok('The preferences; changed is false when no value changed (no version bump)', preferencesBody, z.object({ version: z.number().int(), changed: z.boolean() })),
+              ...errors('INVALID_INPUT', 'NOT_FOUND', 'CONFLICT'),
+              ...common,
+            },
+          }),
+        },
+        '/customers/duplicates': {
+          get: op({
+            summary:
+              'Candidate duplicate pairs among the business’s live customers: same normalised email (case, +tag, Gmail dots), same E.164 phone, similar names (pg_trgm); score desc, then ids, cursor paged. A name likeness alone qualifies only when minScore ≤ 0.5; customerId lists one customer’s candidates',
+            requestParams: { query: duplicatesQuery },
+            responses: { '200': ok('A page of pairs', z.array(duplicatePairBody), paged.extend({ minScore: z.number() })), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common },
+          }),
+        },
+        '/customers/{id}/merge': {
+          post: op({
+            summary:
+              'Merge sourceId into this customer (admin, staff) in one transaction: fields follow survivorship (most recent non-null value from the most trusted source, MERGE_SOURCE_RANKING or sourceRanking); sources, addresses, IP addresses, activities, transactions, memory interactions, preferences and hand-assigned segments move; metrics are recomputed; the merged customer is kept as a tombstone (mergedIntoId) and leaves Firestore. 400 for itself, 404 for a customer the business does not have, 409 for one already merged or shared with another business',
+            requestParams: { path: customerIdParams },
+            requestBody: { content: { 'application/json': { schema: mergeBody } } },
+            responses: { '201': ok('Merged (Location: /api/v1/merges/{id})', z.object({ merge: mergeView, customer: customerBody }), z.object({ version: z.number().int() })), ...errors('INVALID_INPUT', 'NOT_FOUND', 'CONFLICT'), ...common },
+          }),
+        },
+        '/merges': {
+          get: op({
+            summary: 'The business’s merges, newest first; customerId: merges the customer took part in',
+            requestParams: { query: listMergesQuery },
+            responses: { '200': ok('A page of merges', z.array(mergeView), paged), ...errors('INVALID_INPUT'), ...common },
+          }),
+        },
+        '/merges/{id}': {
+          get: op({ summary: 'One merge: who, when, why, every decision, undo status', requestParams: { path: mergeIdParams }, responses: { '200': ok('The merge', mergeView), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common } }),
+        },
+        '/merges/{id}/undo': {
+          post: op({
+            summary:
+              'Undo a merge within 30 days (admin, staff): both customers as they were before it, in one transaction; what the survivor gained or changed since the merge stays with it. 409 when already undone, after 30 days, or when the survivor has since been merged away',
+            requestParams: { path: mergeIdParams },
+            responses: { '200': ok('Undone', z.object({ merge: mergeView, survivor: customerBody, merged: customerBody })), ...errors('INVALID_INPUT', 'NOT_FOUND', 'CONFLICT'), ...common },
+          }),
+        },
+        '/customers/{id}/export': {
+          post: op({
+            summary: 'Request a data export of the customer (admin, service): 202 with the PENDING export; a worker builds the zip (export.json + csv/<table>.csv) with retries',
+            requestParams: { path: exportCustomerParams },
+            requestBody: { content: { 'application/json': { schema: exportRequestBody } } },
+            responses: { '202': ok('Accepted (Location: /api/v1/exports/{id})', exportBody), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common },
+          }),
+        },
+        '/customers/{id}/exports': {
+          get: op({
+            summary: 'The customer’s export requests, newest first (admin, service)',
+            requestParams: { path: exportCustomerParams, query: listExportsQuery },
+            responses: { '200': ok('Exports', z.array(exportBody)), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common },
+          }),
+        },
+        '/exports/{id}': {
+          get: op({
+            summary: 'One export: status, attempts, size, checksum, expiry (admin, service)',
+            requestParams: { path: exportIdParams },
+            responses: { '200': ok('The export', exportBody), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common },
+          }),
+        },
+        '/exports/{id}/download': {
+          get: op({
+            summary: 'The archive of a COMPLETED export (application/zip, x-checksum-sha256); 409 with details.status when it is PENDING, PROCESSING, FAILED or EXPIRED; another business’s export is 404',
+            requestParams: { path: exportIdParams },
+            responses: {
+              '200': { description: 'The zip archive', content: { 'application/zip': { schema: z.string().meta({ format: 'binary' }) } } },
               ...errors('INVALID_INPUT', 'NOT_FOUND', 'CONFLICT'),
               ...common,
             },

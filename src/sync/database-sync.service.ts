@@ -28,7 +28,7 @@ import { clearPendingMetrics, recomputeTransactionMetrics } from '../customers/t
 import { writePredictedMetrics, type PredictedMetrics } from '../customers/predicted-metrics.repository.js';
 import { fillContactsAndBump, insertGuestCustomers, insertSourceLinks, type ContactFields } from '../customers/source-links.repository.js';
 import { appendSyncLog, appendSyncLogs } from './sync-logs.repository.js';
-import { bumpVersions, refreshStanding } from '../standing/standing.js';
+import { bumpVersions, lockLiveCustomers, recordStandingChanges, refreshStanding } from '../standing/standing.js';
 import { appendCustomerEvents, type CustomerEventType } from '../events/domain-events.repository.js';
 
 /** One customer's part of a linkSources batch. */
@@ -274,6 +274,33 @@ export class DatabaseSyncService {
     });
     for (const change of result.committed) this.emit(change);
     return { customers: result.customers, syncLogIds: result.syncLogIds };
+  }
+
+  /**
+   * A set-based change to many customers of one business (bulk operations), for chunks too big for
+   * changeCustomers' per-customer statements: the live customers among `customerIds` are locked in
+   * id order in one statement (the others are left out, not an error), `work` changes them with
+   * set-based statements and returns the ids it changed; then their standing is derived again and
+   * their versions, outbox rows and `customers.customer.updated` events are written one statement
+   * each. Outbox rows carry no content hash, as those of whole-business recalculations.
+   */
+  async changeCustomersSetBased(
+    customerIds: string[],
+    ctx: { businessId: string; actor?: string; changedFields: string[] },
+    work: (tx: Tx, lockedIds: string[]) => Promise<string[]>,
+  ): Promise<{ locked: string[]; changed: string[] }> {
+    const ids = [...new Set(customerIds)].sort();
+    const result = await this.inTransaction(async (tx) => {
+      const locked = await lockLiveCustomers(tx, ctx.businessId, ids);
+      const changed = locked.length > 0 ? [...new Set(await work(tx, locked))].sort() : [];
+      if (changed.length === 0) return { locked, changed };
+      await refreshStanding(tx, changed, { actor: ctx.actor });
+      await recordStandingChanges(tx, changed, ctx.changedFields);
+      await appendCustomerEvents(tx, 'customers.customer.updated', changed.map((customerId) => ({ customerId, changedFields: ctx.changedFields })));
+      return { locked, changed };
+    });
+    if (result.changed.length > 0) this.announceBulk();
+    return result;
   }
 
   /** Soft delete: sets deleted_at, bumps the version and appends a `delete` outbox row. */

@@ -653,7 +653,7 @@ const CASES: BadCase[] = [
   {
     name: 'a route that does not exist',
     method: 'post',
-    path: '/api/v1/customers/{target}/merge',
+    path: '/api/v1/customers/{target}/no-such-action',
     body: {},
     status: 404,
     code: 'NOT_FOUND',
