@@ -109,7 +109,8 @@ export class QueueWorker {
       }
       const message = err instanceof Error ? err.message : String(err);
       const status = await recordFailure(this.db, handler.spec, row, message, now);
-      log.warn({ err, status }, 'work queue attempt failed');
+      // The message and code only: a driver error's detail can quote the values of a row.
+      log.warn({ error: message, code: (err as { code?: unknown }).code, status }, 'work queue attempt failed');
       this.onOutcome?.(handler.name, status === 'FAILED' ? 'failed' : 'retried');
     }
   }

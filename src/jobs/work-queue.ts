@@ -39,9 +39,16 @@ export class RetryLater extends Error {
 
 const table = (spec: QueueSpec) => sql.identifier(spec.table);
 
-/** Claims the next due row (PENDING and due, or PROCESSING with an expired lease). */
+/**
+ * Claims the next due row (PENDING and due, or PROCESSING with an expired lease). A row whose
+ * worker was lost on its last attempt is FAILED instead of being tried once more.
+ */
 export async function claimNext(ex: Executor, spec: QueueSpec, now: Date): Promise<ClaimedRow | undefined> {
   const at = now.toISOString();
+  await ex.execute(
+    sql`UPDATE ${table(spec)} SET status = 'FAILED', lease_expires_at = NULL, last_error = 'the worker was lost during the last attempt', updated_at = ${at}::timestamptz
+        WHERE status = 'PROCESSING' AND lease_expires_at < ${at}::timestamptz AND attempts >= ${spec.maxAttempts}`,
+  );
   const lease = new Date(now.getTime() + spec.leaseMs).toISOString();
   const [row] = await queryRows<ClaimedRow>(
     ex,
@@ -61,6 +68,9 @@ export function backoffMs(spec: QueueSpec, attempts: number, random: () => numbe
   return Math.round(plain * (0.75 + random() * 0.5));
 }
 
+/** Only the claim that is still current may settle a row: a worker whose lease expired (and whose row another worker took over) changes nothing. */
+const stillClaimed = (row: ClaimedRow) => sql`id = ${row.id} AND status = 'PROCESSING' AND attempts = ${row.attempts}`;
+
 /**
  * Records a failed attempt: back to PENDING after a backoff, or FAILED once maxAttempts is
  * reached. Returns the status written. The message must not hold PII (it is shown by the API).
@@ -71,7 +81,7 @@ export async function recordFailure(ex: Executor, spec: QueueSpec, row: ClaimedR
   await ex.execute(
     sql`UPDATE ${table(spec)} SET status = ${status}, next_attempt_at = ${next}::timestamptz, lease_expires_at = NULL,
           last_error = ${message.slice(0, 2000)}, updated_at = ${now.toISOString()}::timestamptz
-        WHERE id = ${row.id}`,
+        WHERE ${stillClaimed(row)}`,
   );
   return status;
 }
@@ -82,6 +92,6 @@ export async function retryLater(ex: Executor, spec: QueueSpec, row: ClaimedRow,
   await ex.execute(
     sql`UPDATE ${table(spec)} SET status = 'PENDING', attempts = attempts - 1, next_attempt_at = ${next}::timestamptz, lease_expires_at = NULL,
           last_error = ${note.slice(0, 2000)}, updated_at = ${now.toISOString()}::timestamptz
-        WHERE id = ${row.id}`,
+        WHERE ${stillClaimed(row)}`,
   );
 }

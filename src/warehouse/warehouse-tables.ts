@@ -71,7 +71,7 @@ export const WAREHOUSE_TABLES = {
     key: ['business_id', 'id'],
     versionColumn: 'updated_at',
     partitionColumn: 'created_at',
-    clusterBy: ['customer_id'],
+    clusterBy: ['customer_id', 'profile_id'],
   },
   square_refunds: {
     name: 'square_refunds',
@@ -96,7 +96,7 @@ export const WAREHOUSE_TABLES = {
     key: ['business_id', 'id'],
     versionColumn: 'updated_at',
     partitionColumn: 'created_at',
-    clusterBy: ['customer_id'],
+    clusterBy: ['customer_id', 'profile_id'],
   },
   square_items: {
     name: 'square_items',
@@ -142,6 +142,8 @@ export const WAREHOUSE_TABLES = {
     ],
     key: ['business_id', 'id'],
     versionColumn: 'updated_at',
+    // Export and erasure find a person's rows by profile.
+    clusterBy: ['profile_id'],
   },
   lightspeed_sales: {
     name: 'lightspeed_sales',
@@ -170,7 +172,7 @@ export const WAREHOUSE_TABLES = {
     key: ['business_id', 'account_id', 'sale_id'],
     versionColumn: 'time_stamp',
     partitionColumn: 'create_time',
-    clusterBy: ['customer_id'],
+    clusterBy: ['customer_id', 'profile_id'],
   },
   lightspeed_sale_lines: {
     name: 'lightspeed_sale_lines',
@@ -193,7 +195,7 @@ export const WAREHOUSE_TABLES = {
     key: ['business_id', 'account_id', 'sale_line_id'],
     versionColumn: 'time_stamp',
     partitionColumn: 'create_time',
-    clusterBy: ['customer_id'],
+    clusterBy: ['customer_id', 'profile_id'],
   },
   lightspeed_products: {
     name: 'lightspeed_products',
@@ -237,6 +239,8 @@ export const WAREHOUSE_TABLES = {
     ],
     key: ['business_id', 'account_id', 'customer_id'],
     versionColumn: 'time_stamp',
+    // Export and erasure find a person's rows by profile.
+    clusterBy: ['profile_id'],
   },
   purchases: {
     name: 'purchases',

@@ -61,7 +61,7 @@ afterAll(async () => {
 });
 
 describe('BigQueryWarehouse schema', () => {
-  it('creates each table with its columns, DAY partitioning on its event timestamp and clustering by customer_id', () => {
+  it('creates each table with its columns, DAY partitioning on its event timestamp and its clustering (customer, then profile)', () => {
     expect(fake.dataset(DATASET)).toBeDefined();
     for (const name of WAREHOUSE_TABLE_NAMES) {
       const def = tableDef(name);
@@ -78,13 +78,15 @@ describe('BigQueryWarehouse schema', () => {
       );
       if (def.partitionColumn) {
         expect(table?.timePartitioning, name).toEqual({ type: 'DAY', field: def.partitionColumn });
-        expect(table?.clustering, name).toEqual({ fields: ['customer_id'] });
       } else {
         expect(table?.timePartitioning, name).toBeUndefined();
       }
+      expect(table?.clustering, name).toEqual(def.clusterBy ? { fields: def.clusterBy } : undefined);
     }
     expect(fake.table(DATASET, 'square_payments')?.timePartitioning).toEqual({ type: 'DAY', field: 'created_at' });
     expect(fake.table(DATASET, 'purchases')?.timePartitioning).toEqual({ type: 'DAY', field: 'purchased_at' });
+    expect(fake.table(DATASET, 'square_payments')?.clustering).toEqual({ fields: ['customer_id', 'profile_id'] });
+    expect(fake.table(DATASET, 'square_customers')?.clustering).toEqual({ fields: ['profile_id'] });
   });
 
   it('creates a _latest view per table keeping the newest version per natural key', () => {

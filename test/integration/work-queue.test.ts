@@ -63,6 +63,36 @@ describe('work queue', () => {
     expect(again).toEqual({ id, attempts: 2 });
   });
 
+  it('ignores the settlement of a worker whose row was taken over after its lease expired', async () => {
+    await t.database.pool.query(`DELETE FROM customer_imports`);
+    const [id] = await enqueue(1);
+    const now = new Date();
+    const stale = (await claimNext(t.database.handle.db, spec, now))!;
+    const later = new Date(now.getTime() + spec.leaseMs + 1);
+    const current = (await claimNext(t.database.handle.db, spec, later))!;
+    expect(current).toEqual({ id, attempts: 2 });
+    // The first worker wakes up and reports a failure: the row stays with the second one.
+    await recordFailure(t.database.handle.db, spec, stale, 'late failure', later);
+    expect(await rowOf(id!)).toMatchObject({ status: 'PROCESSING', attempts: 2, last_error: null });
+    await recordFailure(t.database.handle.db, spec, current, 'current failure', later);
+    expect(await rowOf(id!)).toMatchObject({ status: 'PENDING', attempts: 2, last_error: 'current failure' });
+  });
+
+  it('fails a row whose worker was lost during its last attempt instead of trying it again', async () => {
+    await t.database.pool.query(`DELETE FROM customer_imports`);
+    const [id] = await enqueue(1);
+    let now = new Date();
+    for (let attempt = 1; attempt < spec.maxAttempts; attempt++) {
+      const row = (await claimNext(t.database.handle.db, spec, now))!;
+      await recordFailure(t.database.handle.db, spec, row, `boom ${attempt}`, now);
+      now = new Date((await rowOf(id!)).next_attempt_at.getTime() + 1);
+    }
+    expect(await claimNext(t.database.handle.db, spec, now)).toEqual({ id, attempts: spec.maxAttempts });
+    // The worker dies: no settlement. Once the lease has expired the row is FAILED, not claimed.
+    expect(await claimNext(t.database.handle.db, spec, new Date(now.getTime() + spec.leaseMs + 1))).toBeUndefined();
+    expect(await rowOf(id!)).toMatchObject({ status: 'FAILED', attempts: spec.maxAttempts, last_error: 'the worker was lost during the last attempt' });
+  });
+
   it('backs off after a failure and ends FAILED at maxAttempts', async () => {
     await t.database.pool.query(`DELETE FROM customer_imports`);
     const [id] = await enqueue(1);

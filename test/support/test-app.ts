@@ -34,6 +34,8 @@ export async function createTestApp(
     LOG_LEVEL: 'silent',
     RATE_LIMIT_MAX: '100000',
     SYNC_IN_PROCESS: 'false',
+    // The work queues run when a test drives them (queueWorker.drain()), not in the background.
+    JOBS_IN_PROCESS: 'false',
     EXPORT_STORAGE_DIR: storageDir,
     ...opts.env,
   });

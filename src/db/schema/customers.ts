@@ -78,6 +78,8 @@ export const customers = pgTable(
     index('idx_customers_updated_at').on(t.updatedAt.desc().nullsFirst()),
     index('idx_customers_last_active').on(t.lastActiveAt.desc().nullsFirst()),
     index('idx_customers_deleted_at').on(t.deletedAt),
+    // Export and erasure find the profiles merged into a customer (few rows: partial).
+    index('idx_customers_merged_into').on(t.mergedIntoId).where(sql`${t.mergedIntoId} IS NOT NULL`),
     index('idx_customers_tags').using('gin', t.tags),
     index('idx_customers_custom_attributes').using('gin', t.customAttributes),
     // Typo-tolerant search (pg_trgm): similarity and substring matches on name, email and phone.

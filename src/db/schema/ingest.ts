@@ -129,7 +129,11 @@ export const ingestQuarantine = pgTable(
     payload: jsonb('payload'),
     createdAt: timestamp('created_at', tz).notNull().defaultNow(),
   },
-  (t) => [index('idx_ingest_quarantine_connection').on(t.connectionId, t.createdAt.desc().nullsFirst())],
+  (t) => [
+    index('idx_ingest_quarantine_connection').on(t.connectionId, t.createdAt.desc().nullsFirst()),
+    // Export and erasure look for a person's quarantined records within the business.
+    index('idx_ingest_quarantine_business').on(t.businessId),
+  ],
 );
 
 export const customerTransactions = pgTable(
