@@ -2,6 +2,7 @@
 // line, reading nested values of a JSON body, and a keep-alive loopback HTTP client.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 
 export function positiveInt(value: string | undefined, name: string): number {
   const n = Number(value);
@@ -84,4 +85,30 @@ export class LoopbackClient {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/**
+ * A database of the bench's own on the local PostgreSQL (BENCH_PG_ADMIN_URL overrides the admin
+ * connection): created at the start, dropped at the end, on failure and on Ctrl-C.
+ */
+export function throwawayDatabase(prefix: string, run: string) {
+  const adminUrl = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `${prefix}_${run}`;
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const admin = async (text: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(text);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    name,
+    url: url.toString(),
+    create: () => admin(`CREATE DATABASE "${name}"`),
+    drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
 }

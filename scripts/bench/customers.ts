@@ -50,7 +50,7 @@ import { migrateDatabase } from '../../src/db/migrate.js';
 import { createDatabase } from '../../src/db/db.client.js';
 import { generateCustomers, type GenerateReport } from './customers-dataset.js';
 import { Prng } from '../../src/pos-simulator/data/prng.js';
-import { at, LoopbackClient, percentile, positiveInt, round, type Reply } from './bench-kit.js';
+import { at, LoopbackClient, percentile, positiveInt, round, throwawayDatabase, type Reply } from './bench-kit.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -268,24 +268,9 @@ function searchWorkload(people: Person[], count: number, rnd: () => number): { p
 // ---------------------------------------------------------------------------------------------
 // Database: DATABASE_URL, or a throwaway one.
 
-const adminUrl = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const givenUrl = process.env.DATABASE_URL?.trim();
-const dbName = `bench_customers_${RUN}`;
-const databaseUrl = givenUrl || (() => {
-  const u = new URL(adminUrl);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-})();
-
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+const throwaway = throwawayDatabase('bench_customers', RUN);
+const databaseUrl = givenUrl || throwaway.url;
 
 let service: RunningService | undefined;
 let emulator: EmbeddedEmulator | undefined;
@@ -297,7 +282,7 @@ const cleanUp = () =>
     await service?.close().catch(() => undefined);
     emulator?.stop();
     loopback.close();
-    if (!givenUrl && !args.keep) await adminQuery(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    if (!givenUrl && !args.keep) await throwaway.drop();
   })());
 
 let interrupted = false;
@@ -316,10 +301,10 @@ process.once('SIGTERM', onSignal);
 
 let exitCode = 1;
 try {
-  if (!givenUrl) await adminQuery(`CREATE DATABASE "${dbName}"`);
+  if (!givenUrl) await throwaway.create();
   console.log(
     `bench customers: n=${N}, concurrency=${CONCURRENCY}, GET requests=${GET_REQUESTS}, search requests=${SEARCH_REQUESTS}, ` +
-      `cpus=${availableParallelism()}, PostgreSQL: ${givenUrl ? 'DATABASE_URL' : `throwaway database ${dbName}`}`,
+      `cpus=${availableParallelism()}, PostgreSQL: ${givenUrl ? 'DATABASE_URL' : `throwaway database ${throwaway.name}`}`,
   );
 
   // Schema and data, before the service starts (its own start-up migration is then a no-op).

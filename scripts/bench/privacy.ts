@@ -32,7 +32,7 @@ import { startEmbeddedEmulator, type EmbeddedEmulator } from '../../src/firestor
 import { createLogger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { PostgresWarehouse } from '../../src/warehouse/postgres-warehouse.js';
-import { at, LoopbackClient, percentile, positiveInt, round } from './bench-kit.js';
+import { at, LoopbackClient, percentile, positiveInt, round, throwawayDatabase } from './bench-kit.js';
 import { generateCustomers } from './customers-dataset.js';
 
 const { values: args } = parseArgs({
@@ -60,13 +60,7 @@ let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 sampler.unref();
 
-const adminUrl = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const dbName = `bench_privacy_${RUN}`;
-const databaseUrl = (() => {
-  const u = new URL(adminUrl);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-})();
+const database = throwawayDatabase('bench_privacy', RUN);
 const loopback = new LoopbackClient(CONCURRENCY);
 const errorSamples: string[] = [];
 let errors = 0;
@@ -74,16 +68,6 @@ const fail = (what: string) => {
   errors += 1;
   if (errorSamples.length < 10) errorSamples.push(what);
 };
-
-async function admin(text: string): Promise<void> {
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    await c.query(text);
-  } finally {
-    await c.end();
-  }
-}
 
 let service: RunningService | undefined;
 let emulator: EmbeddedEmulator | undefined;
@@ -95,7 +79,7 @@ const cleanUp = () =>
     emulator?.stop();
     loopback.close();
     await rm(STORAGE_DIR, { recursive: true, force: true });
-    if (!args.keep) await admin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    if (!args.keep) await database.drop();
   })());
 process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)));
 
@@ -114,13 +98,13 @@ async function waitFor(path: string, statusPath: string, final: string[]): Promi
 
 let exitCode = 1;
 try {
-  await admin(`CREATE DATABASE "${dbName}"`);
+  await database.create();
   console.log(
     `bench privacy: ${TRANSACTIONS} transactions for the exported customer, ${ERASE} erasures (${CONCURRENCY} clients), ` +
-      `${BACKGROUND} other customers, cpus=${availableParallelism()}, throwaway database ${dbName}`,
+      `${BACKGROUND} other customers, cpus=${availableParallelism()}, throwaway database ${database.name}`,
   );
 
-  const setup = createDatabase({ kind: 'postgres', url: databaseUrl, poolMax: 2 });
+  const setup = createDatabase({ kind: 'postgres', url: database.url, poolMax: 2 });
   if (setup.kind !== 'postgres') throw new Error('expected a PostgreSQL handle');
   let businessId: string;
   let exportedId: string;
@@ -136,7 +120,7 @@ try {
         n: BACKGROUND + ERASE + 1,
         rebuildIndexes: true,
         connect: async () => {
-          const c = new pg.Client({ connectionString: databaseUrl });
+          const c = new pg.Client({ connectionString: database.url });
           await c.connect();
           return c;
         },
@@ -213,7 +197,7 @@ try {
   emulator = await startEmbeddedEmulator(0);
   const config = parseConfig({
     ...process.env,
-    DATABASE_URL: databaseUrl,
+    DATABASE_URL: database.url,
     HOST: '127.0.0.1',
     PORT: '0',
     DEMO_MODE: 'false',
@@ -273,7 +257,7 @@ try {
   );
   const requestsSeconds = (performance.now() - eraseStart) / 1000;
   // Until every erasure record is COMPLETED (read from PostgreSQL: 1,000 GETs would be the bench).
-  const check = new pg.Client({ connectionString: databaseUrl });
+  const check = new pg.Client({ connectionString: database.url });
   await check.connect();
   let completed = 0;
   let pendingLeft = erasureIds.length;
@@ -311,7 +295,7 @@ try {
   row('erasure request p99', round(percentile(latencies, 99), 1), 'ms');
   row('erasure requests, all', round(requestsSeconds, 2), 's');
   row('erasures, all COMPLETED', round(allSeconds, 2), 's');
-  row('erasure, time per customer (all COMPLETED / n)', round((allSeconds * 1000) / Math.max(1, completed), 1), 'ms');
+  row('erasure, time per customer (all COMPLETED / n)', completed > 0 ? round((allSeconds * 1000) / completed, 1) : null, 'ms');
   const elapsed = (performance.now() - started) / 1000;
   console.log(`\npeak RSS ${Math.round(peakRss / 1048576)} MB (service and load generator, one process); total ${elapsed.toFixed(1)} s`);
   if (errors > 0) {
@@ -334,7 +318,7 @@ try {
       erase_requests_s: round(requestsSeconds, 2),
       erase_completed: completed,
       erase_all_completed_s: round(allSeconds, 2),
-      erase_ms_per_customer: round((allSeconds * 1000) / Math.max(1, completed), 1),
+      erase_ms_per_customer: completed > 0 ? round((allSeconds * 1000) / completed, 1) : null,
       background_customers: BACKGROUND,
       peak_rss_mb: Math.round(peakRss / 1048576),
       cpus: availableParallelism(),

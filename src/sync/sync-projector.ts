@@ -26,6 +26,7 @@ import {
   FIRESTORE_MAX_DOCUMENT_BYTES,
   mapActivity,
   mapCustomer,
+  SUBCOLLECTIONS,
   withSync,
   type MappedDocument,
 } from './firestore-mapping.js';
@@ -299,7 +300,7 @@ export class SyncProjector {
   private async purgeOps(id: string): Promise<WriteOp[]> {
     const base = `${CUSTOMERS}/${id}`;
     const ops: WriteOp[] = [];
-    for (const sub of ['addresses', 'ipAddresses', 'activities']) {
+    for (const sub of SUBCOLLECTIONS) {
       // Listed, not taken from the sync state: a purge must not leave anything behind.
       for (;;) {
         const ids = await this.writer.listIds(`${base}/${sub}`, 1000);
