@@ -15,7 +15,6 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { BusinessesService } from '../../src/businesses/businesses.service.js';
 import { parseConfig } from '../../src/config.js';
 import { sql } from 'drizzle-orm';
@@ -26,7 +25,7 @@ import { IngestService } from '../../src/ingest/ingest.service.js';
 import { createLogger } from '../../src/logger.js';
 import { DatabaseSyncService } from '../../src/sync/database-sync.service.js';
 import { PostgresWarehouse } from '../../src/warehouse/postgres-warehouse.js';
-import { positiveInt } from './bench-kit.js';
+import { positiveInt, throwawayDatabase } from './bench-kit.js';
 
 const { values: args } = parseArgs({
   options: { payments: { type: 'string', default: '100000' }, sales: { type: 'string', default: '50000' }, customers: { type: 'string' } },
@@ -43,10 +42,9 @@ const SQUARE_LOCATIONS = 2;
 const perDay = PAYMENTS / DAYS / SQUARE_LOCATIONS;
 const LIGHTSPEED_SHOPS = Math.max(1, Math.min(20, Math.round(SALES / DAYS / perDay)));
 
-const adminUrl = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ownDatabase = !process.env.DATABASE_URL;
-const dbName = `c360_bench_ingest_${randomBytes(4).toString('hex')}`;
-const databaseUrl = process.env.DATABASE_URL ?? adminUrl.replace(/\/[^/]*$/, `/${dbName}`);
+const throwaway = throwawayDatabase('c360_bench_ingest', randomBytes(4).toString('hex'));
+const databaseUrl = process.env.DATABASE_URL ?? throwaway.url;
 
 // ---- memory sampling ----
 let peakRss = 0;
@@ -64,7 +62,7 @@ const simulator = await startSimulatorChild({
   lightspeed: { rateLimit: { bucketSize: 1_000_000_000, dripRatePerSecond: 1_000_000, burst: null } },
 });
 
-if (ownDatabase) await adminQuery(`CREATE DATABASE "${dbName}"`);
+if (ownDatabase) await throwaway.create();
 const database: DatabaseHandle = createDatabase({ kind: 'postgres', url: databaseUrl, poolMax: 10 });
 const stages: { stage: string; rows: number; seconds: number; rowsPerS: number }[] = [];
 const quarterRss: number[] = [];
@@ -146,7 +144,7 @@ try {
   clearInterval(sampler);
   await database.close();
   simulator.stop();
-  if (ownDatabase) await adminQuery(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+  if (ownDatabase) await throwaway.drop();
 }
 
 console.log('stage                   rows  seconds    rows/s');
@@ -177,15 +175,6 @@ async function startSimulatorChild(options: object): Promise<SimulatorInfo> {
   return { ...(JSON.parse(line) as Omit<SimulatorInfo, 'stop'>), stop: () => child.kill('SIGTERM') };
 }
 
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 function round(n: number, digits: number): number {
   return Math.round(n * 10 ** digits) / 10 ** digits;
