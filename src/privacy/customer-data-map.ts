@@ -13,7 +13,8 @@
 //   FIRESTORE_CUSTOMER_PATHS      FirestorePathEntry[]
 //   CACHE_ENTRIES                 CacheEntry[]     Redis / in-process caches
 //   ART15_GENERAL                 controller-level facts (purposes, rights, automated decisions)
-//   pgEntry(table), pgWhere(entry, customerId, businessId)  SQL condition over alias `t` (also for UPDATE/DELETE … t)
+//   personProfiles(ex, customerId, businessId)  [customer, ...merged-away duplicates]: what export and erasure cover
+//   pgEntry(table), pgWhere(entry, customerId, businessId)  SQL condition over alias `t` selecting ONE profile's rows
 //   readPgRows(ex, customerId, businessId, tables?) rows as JSON objects, per table
 //   CUSTOMER_SUBCOLLECTIONS                         subcollections of customers/{id} (private, addresses, …)
 //   readFirestoreDocs(firestore, customerId)        every document under customers/{id}, plus syncState/{id}
@@ -165,8 +166,8 @@ export const PG_CUSTOMER_TABLES: PgTableEntry[] = [
       columns: ['email', 'phone', 'phone_normalized', 'first_name', 'last_name', 'date_of_birth', 'notes', 'internal_notes', 'custom_attributes', 'tags'],
     },
     art15: art('Identity and contact data (name, email, phone, date of birth), status, tags and notes', 'Keeping your customer profile so the business can serve you, run its loyalty programme and contact you as you allowed', SOURCE_DIRECT),
-    // A profile merged into this one (customer_merges) is the same person's: it belongs here too.
-    where: (customerId, businessId) => sql`(t.id = ${customerId}::uuid OR t.merged_into_id = ${customerId}::uuid) AND ${linked(customerId, businessId)}`,
+    // Exactly one profile: duplicates merged into it are visited on their own (personProfiles).
+    where: (customerId, businessId) => sql`t.id = ${customerId}::uuid AND ${linked(customerId, businessId)}`,
   },
   {
     table: 'business_customers',
@@ -389,16 +390,56 @@ export const PG_CUSTOMER_TABLES: PgTableEntry[] = [
     erasure: { action: 'delete' },
     art15: art('POS records about you that could not be processed, kept as received for repair', 'Repairing data import errors', SOURCE_POS, 'Until repaired, or erasure.'),
     // Quarantined records failed to parse, so nothing links them to a profile: they are matched by
-    // the customer's POS ids, email or phone appearing in the record.
+    // whole values, never substrings (an@shop.com is not jan@shop.com): a JSON string equal to the
+    // customer's email (case-insensitive) or to their phone (same digits as the E.164 form, or its
+    // national digits), or the record id / a value equal to one of the customer's POS ids from the
+    // same provider (a Lightspeed id is `account/customerID`).
     where: (customerId, businessId) => sql`t.business_id = ${businessId}::uuid AND ${linked(customerId, businessId)} AND EXISTS (
       SELECT 1 FROM customers c
       WHERE c.id = ${customerId}::uuid AND (
-        (c.email_lowercase IS NOT NULL AND strpos(lower(t.payload::text), c.email_lowercase) > 0)
-        OR (c.phone_normalized IS NOT NULL AND strpos(t.payload::text, c.phone_normalized) > 0)
-        OR EXISTS (SELECT 1 FROM customer_sources s WHERE s.customer_id = c.id
-                   AND (t.record_id = s.external_id OR strpos(t.payload::text, '"' || s.external_id || '"') > 0))))`,
+        (c.email_lowercase IS NOT NULL
+          AND jsonb_path_exists(lower(t.payload::text)::jsonb, 'strict $.** ? (@ == $v)', jsonb_build_object('v', c.email_lowercase)))
+        OR (c.phone_normalized IS NOT NULL AND EXISTS (
+          SELECT 1 FROM jsonb_path_query(t.payload, 'strict $.** ? (@.type() == "string")') AS value(v)
+          CROSS JOIN LATERAL (SELECT regexp_replace(value.v #>> '{}', '[^0-9]', '', 'g') AS d, regexp_replace(c.phone_normalized, '[^0-9]', '', 'g') AS p) n
+          WHERE n.d = n.p OR (length(n.d) >= 9 AND length(n.p) - length(n.d) BETWEEN 1 AND 3 AND right(n.p, length(n.d)) = n.d)))
+        OR EXISTS (
+          SELECT 1 FROM customer_sources s JOIN pos_connections pc ON pc.id = t.connection_id AND pc.provider = s.source
+          WHERE s.customer_id = c.id
+            AND (t.record_id = s.external_id OR pc.account_id || '/' || t.record_id = s.external_id
+                 OR jsonb_path_exists(t.payload, 'strict $.** ? (@ == $v)', jsonb_build_object('v', s.external_id))))))`,
   },
 ];
+
+/**
+ * Duplicates merged into the customer, directly or through a chain of merges (customer_merges
+ * keeps them as merged-away rows, their identity intact for undo): the same person. Only those
+ * linked to this business alone; one shared with another business is that business's to answer for.
+ */
+export async function mergedAwayDuplicates(ex: Executor, customerId: string, businessId: string): Promise<string[]> {
+  const rows = await queryRows<{ id: string }>(
+    ex,
+    sql`WITH RECURSIVE merged(id) AS (
+          SELECT id FROM customers WHERE merged_into_id = ${customerId}::uuid
+          UNION SELECT c.id FROM customers c JOIN merged m ON c.merged_into_id = m.id
+        )
+        SELECT c.id::text AS id FROM merged m JOIN customers c ON c.id = m.id
+        JOIN business_customers bc ON bc.customer_id = c.id AND bc.business_id = ${businessId}::uuid
+        WHERE c.erased_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM business_customers o WHERE o.customer_id = c.id AND o.business_id <> ${businessId}::uuid)
+        ORDER BY c.id`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The profiles of the person one request is about: the customer, then its merged-away duplicates
+ * (mergedAwayDuplicates). Export reads and erasure erases exactly these, each through the data
+ * map's single-profile conditions.
+ */
+export async function personProfiles(ex: Executor, customerId: string, businessId: string): Promise<string[]> {
+  return [customerId, ...(await mergedAwayDuplicates(ex, customerId, businessId))];
+}
 
 /** The entry of a PostgreSQL table (throws for a table not in the map). */
 export function pgEntry(table: string): PgTableEntry {

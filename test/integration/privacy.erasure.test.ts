@@ -10,14 +10,15 @@ import { FirestoreServer } from '@firestore-emulator/server';
 import { Redis } from 'ioredis';
 import { parsePhoneNumberWithError } from 'libphonenumber-js';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { findFreePort } from '../../src/firestore/embedded-emulator.js';
 import { connectToEmulator } from '../../src/firestore/firestore.client.js';
 import { memoryProfileCacheKeys, readFirestoreDocs, readPgRows, readWarehouseRows } from '../../src/privacy/customer-data-map.js';
 import { buildCustomer } from '../support/builders.js';
 import { TEST_REDIS_URL } from '../support/env.js';
 import { redisKeysNaming, scanFirestore, scannedColumns, scanPostgres, scanWarehouse } from '../support/pii-scan.js';
-import { seedEverywhere, type SeededCustomer } from '../support/seed-everywhere.js';
+import { quarantineRecord, seedEverywhere, type SeededCustomer } from '../support/seed-everywhere.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 let t: TestApp;
@@ -48,6 +49,11 @@ afterAll(async () => {
   }
   await redis.quit();
   await t?.close();
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
 });
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -155,7 +161,8 @@ describe('erasure of a customer seeded in every store', () => {
       customer_addresses: { action: 'delete' },
       customer_merges: { action: 'delete', rows: 1 },
       customer_data_exports: { action: 'delete', rows: 1 },
-      ingest_quarantine: { action: 'delete', rows: 1 },
+      // One naming the customer, one naming only the duplicate's old email (matched before any customers row is overwritten).
+      ingest_quarantine: { action: 'delete', rows: 2 },
     });
     // The PostgreSQL part is already done: a tombstone with erased_at and deleted_at, no child rows.
     const [row] = await q<{ email: string; first_name: string; erased_at: Date; deleted_at: Date; date_of_birth: string | null; tags: string[] }>(
@@ -173,12 +180,16 @@ describe('erasure of a customer seeded in every store', () => {
 
   it('reports the erasure through the customer API as gone, and once as an event without PII', async () => {
     await request(t.app).get(`/api/v1/customers/${alice.customerId}`).set(auth(business.token)).expect(404);
-    const events = await q<{ business_id: string; payload: Record<string, unknown> }>(
-      "SELECT business_id::text, payload FROM domain_events WHERE customer_id = $1 AND event_type = 'customers.customer.erased'",
-      [alice.customerId],
+    const events = await q<{ business_id: string; customer_id: string; payload: Record<string, unknown> }>(
+      "SELECT business_id::text, customer_id::text, payload FROM domain_events WHERE customer_id = ANY($1) AND event_type = 'customers.customer.erased' ORDER BY id",
+      [[alice.customerId, alice.mergedAwayId]],
     );
-    expect(events).toHaveLength(1);
-    expect(events[0]!.business_id).toBe(business.id);
+    // One per profile (the customer and its merged-away duplicate), one shape: ids and field names.
+    expect(events.map((e) => e.customer_id).sort()).toEqual([alice.customerId, alice.mergedAwayId].sort());
+    for (const e of events) {
+      expect(e.business_id).toBe(business.id);
+      expect(e.payload).toEqual({ erasureId, scope: 'person', changedFields: ['erasedAt', 'deletedAt'] });
+    }
     const text = JSON.stringify(events).toLowerCase();
     for (const needle of needlesOf(alice)) expect(text).not.toContain(needle.toLowerCase());
   });
@@ -324,8 +335,12 @@ describe('a customer shared with another business', () => {
     expect(Object.values(await readWarehouseRows(t.warehouse, shared.customerId, business.id)).flat()).toEqual([]);
     expect(await redisKeysNaming(redis, [`${business.id}:${shared.customerId}`])).toEqual([]);
     await erase(shared.customerId, business.token).expect(409);
-    const events = await q<{ business_id: string }>("SELECT business_id::text FROM domain_events WHERE customer_id = $1 AND event_type = 'customers.customer.erased'", [shared.customerId]);
-    expect(events).toEqual([{ business_id: business.id }]);
+    const events = await q<{ business_id: string; payload: Record<string, unknown> }>(
+      "SELECT business_id::text, payload FROM domain_events WHERE customer_id = $1 AND event_type = 'customers.customer.erased'",
+      [shared.customerId],
+    );
+    // The same shape as a person erasure's event.
+    expect(events).toEqual([{ business_id: business.id, payload: { erasureId: res.body.data.id, scope: 'business', changedFields: expect.any(Array) } }]);
 
     // The other business: the person, its preferences, its warehouse rows and the Firestore document (without this business) stay.
     const profile = await request(t.app).get(`/api/v1/customers/${shared.customerId}`).set(auth(rival.token)).expect(200);
@@ -334,5 +349,131 @@ describe('a customer shared with another business', () => {
     expect(Object.values(await readWarehouseRows(t.warehouse, shared.customerId, rival.id)).flat()).toHaveLength(1);
     const [main] = (await readFirestoreDocs(t.firestore.db, shared.customerId)).filter((d) => d.path === `customers/${shared.customerId}`);
     expect(main!.data.businessIds).toEqual([rival.id]);
+  });
+});
+
+describe('a shared customer with a duplicate of this business alone merged into it (through the merge API)', () => {
+  it('erases the duplicate as a person although the customer is erased for this business only', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const xEmail = `shared.${tag}@example.com`;
+    const yEmail = `dup.${tag}@example.org`;
+    const yLast = `Dupington${tag}`;
+    const created = await request(t.app).post('/api/v1/customers').set(auth(business.token)).send(buildCustomer({ email: xEmail })).expect(201);
+    const x = created.body.data.id as string;
+    await q('INSERT INTO business_customers (business_id, customer_id, email_lowercase) VALUES ($1, $2, $3)', [rival.id, x, xEmail]);
+    const dup = await request(t.app)
+      .post('/api/v1/customers')
+      .set(auth(business.token))
+      .send(buildCustomer({ email: yEmail, firstName: 'Dorothea', lastName: yLast, phone: undefined, sources: [], addresses: [], ipAddresses: [], activities: [] }))
+      .expect(201);
+    const y = dup.body.data.id as string;
+    const at = new Date();
+    await t.warehouse.upsert('square_customers', [
+      { business_id: business.id, id: `SQY${tag}`, given_name: 'Dorothea', family_name: yLast, email_address: yEmail, created_at: at, updated_at: at, version: 1, profile_id: y, raw: { email_address: yEmail }, ingested_at: at },
+    ]);
+    const quarantined = await quarantineRecord(t, business.id, `SQQ${tag}`, { email_address: yEmail, created_at: 'soon' });
+    // Allowed: the merged-away customer belongs to this business alone (only the survivor is shared).
+    await request(t.app)
+      .post(`/api/v1/customers/${x}/merge`)
+      .set(auth(business.token))
+      .send({ sourceId: y, sourceRanking: ['square', 'lightspeed', 'import', 'manual'] })
+      .expect(201);
+    await t.projector.drain();
+
+    const res = await erase(x, business.token).expect(202);
+    expect(res.body.data.scope).toBe('business');
+    const tables = res.body.data.steps.find((s: { name: string }) => s.name === 'postgres').detail.tables;
+    expect(tables).toMatchObject({ customers: { action: 'overwrite', rows: 1 }, customer_merges: { rows: 1 }, ingest_quarantine: { rows: 1 } });
+    await t.projector.drain();
+    await t.queueWorker.drain();
+    const done = await request(t.app).get(`/api/v1/erasures/${res.body.data.id}`).set(auth(business.token)).expect(200);
+    expect(done.body.data).toMatchObject({ status: 'COMPLETED', pendingSteps: [] });
+
+    // The duplicate: a tombstone, its warehouse rows, quarantined record and documents gone; its values nowhere.
+    const [row] = await q<{ email: string; erased_at: Date | null }>('SELECT email, erased_at FROM customers WHERE id = $1', [y]);
+    expect(row!.erased_at).not.toBeNull();
+    expect(row!.email).toMatch(/^erased-/);
+    expect(await q('SELECT 1 FROM ingest_quarantine WHERE id = $1', [quarantined])).toEqual([]);
+    expect(await scanPostgres(t.database.pool, [yEmail, yLast])).toEqual([]);
+    expect(await scanWarehouse(t.warehouse, [yEmail, yLast, y])).toEqual([]);
+    expect(await readFirestoreDocs(t.firestore.db, y)).toEqual([]);
+    const events = await q<{ payload: Record<string, unknown> }>("SELECT payload FROM domain_events WHERE customer_id = $1 AND event_type = 'customers.customer.erased'", [y]);
+    expect(events).toEqual([{ payload: { erasureId: res.body.data.id, scope: 'person', changedFields: ['erasedAt', 'deletedAt'] } }]);
+    // The shared customer stays for the other business.
+    const profile = await request(t.app).get(`/api/v1/customers/${x}`).set(auth(rival.token)).expect(200);
+    expect(profile.body.data.email).toBe(xEmail);
+  });
+});
+
+describe('quarantined records are matched by whole values', () => {
+  it('deletes the records naming the customer’s email or phone and keeps those of someone whose email or phone merely contains them', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const an = (await t.customers.create(business.id, { email: `an.${tag}@shop.example.com`, phone: '+14155550123', firstName: 'An' })).customer;
+    const exact = await quarantineRecord(t, business.id, `SQ-A-${tag}`, { email_address: `AN.${tag}@shop.example.com` });
+    const byPhone = await quarantineRecord(t, business.id, `SQ-P-${tag}`, { phone_number: '(415) 555-0123' });
+    const nearEmail = await quarantineRecord(t, business.id, `SQ-J-${tag}`, { email_address: `jan.${tag}@shop.example.com`, given_name: 'Jan' });
+    const nearPhone = await quarantineRecord(t, business.id, `SQ-Q-${tag}`, { phone_number: '+141555501234', email_address: `an.${tag}@shop.example.com.au` });
+    const res = await erase(an.id, business.token).expect(202);
+    expect(res.body.data.steps.find((s: { name: string }) => s.name === 'postgres').detail.tables.ingest_quarantine.rows).toBe(2);
+    const left = await q<{ id: string }>('SELECT id::text FROM ingest_quarantine WHERE id = ANY($1)', [[exact, byPhone, nearEmail, nearPhone]]);
+    expect(left.map((r) => r.id).sort()).toEqual([nearEmail, nearPhone].sort());
+  });
+});
+
+describe('an erasure never gives up', () => {
+  const view = async (id: string, token: string) => (await request(t.app).get(`/api/v1/erasures/${id}`).set(auth(token)).expect(200)).body.data as Record<string, unknown> & { pendingSteps: string[]; steps: { name: string; detail: Record<string, unknown> }[] };
+
+  it('keeps retrying at the capped backoff past any attempt limit, showing the failures and the last error, then completes', async () => {
+    // Signed before the clock moves (it would expire otherwise).
+    const token = t.tokens.sign({ subject: 'test-admin', role: 'admin', businessId: business.id }, '90d');
+    const c = (await t.customers.create(business.id, buildCustomer())).customer;
+    const fault = vi.spyOn(t.warehouse, 'deleteRows').mockRejectedValue(new Error('warehouse unreachable (test)'));
+    const res = await erase(c.id, token).expect(202);
+    await t.projector.drain();
+    let now = Date.now();
+    vi.useFakeTimers({ toFake: ['Date'], now });
+    const failures = 15;
+    for (let i = 0; i < failures; i++) {
+      await t.queueWorker.drain();
+      // Past the capped backoff (an hour, +25 % jitter).
+      now += 2 * 3_600_000;
+      vi.setSystemTime(now);
+    }
+    const stuck = await view(res.body.data.id, token);
+    expect(stuck).toMatchObject({ status: 'PENDING', failures, lastFailure: { error: 'warehouse unreachable (test)' } });
+    expect(stuck.pendingSteps).toEqual(['warehouse', 'firestore']);
+    expect(stuck.nextAttemptAt).not.toBeNull();
+
+    fault.mockRestore();
+    await t.queueWorker.drain();
+    const done = await view(res.body.data.id, token);
+    expect(done).toMatchObject({ status: 'COMPLETED', pendingSteps: [], failures });
+  });
+
+  it('asks the projector again when it had given up on the customer (outbox row dead), and says so', async () => {
+    const c = (await t.customers.create(business.id, buildCustomer())).customer;
+    await t.projector.drain();
+    expect((await readFirestoreDocs(t.firestore.db, c.id)).length).toBeGreaterThan(0);
+    const res = await erase(c.id, business.token).expect(202);
+    // The projector gave up on the erasure's outbox row, as after its last attempt.
+    await q("UPDATE sync_logs SET firestore_status = 'dead', retry_count = 10, error_message = 'firestore unavailable (test)' WHERE entity_id = $1 AND firestore_status IN ('pending', 'failed')", [c.id]);
+    await t.projector.drain();
+    expect((await readFirestoreDocs(t.firestore.db, c.id)).length).toBeGreaterThan(0);
+
+    await t.queueWorker.drain();
+    const waiting = await view(res.body.data.id, business.token);
+    expect(waiting.pendingSteps).toEqual(['firestore']);
+    expect(waiting.steps.find((s: { name: string }) => s.name === 'firestore')?.detail).toMatchObject({ requeuedDeadProjections: 1 });
+    const [latest] = await q<{ operation: string; firestore_status: string }>(
+      'SELECT operation, firestore_status FROM sync_logs WHERE entity_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1',
+      [c.id],
+    );
+    expect(latest).toEqual({ operation: 'repair', firestore_status: 'pending' });
+
+    await t.projector.drain();
+    expect(await readFirestoreDocs(t.firestore.db, c.id)).toEqual([]);
+    await q("UPDATE customer_erasures SET next_attempt_at = now() - interval '1 second' WHERE id = $1", [res.body.data.id]);
+    await t.queueWorker.drain();
+    expect(await view(res.body.data.id, business.token)).toMatchObject({ status: 'COMPLETED', pendingSteps: [] });
   });
 });

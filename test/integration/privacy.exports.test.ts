@@ -24,7 +24,7 @@ import {
 import { EXPORT_QUEUE_SPEC } from '../../src/privacy/exports/export-job.js';
 import { WAREHOUSE_TABLES } from '../../src/warehouse/warehouse-tables.js';
 import { TEST_REDIS_URL } from '../support/env.js';
-import { NOT_SEEDED, seedEverywhere, type SeededCustomer } from '../support/seed-everywhere.js';
+import { NOT_SEEDED, quarantineRecord, seedEverywhere, type SeededCustomer } from '../support/seed-everywhere.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const DAY = 86_400_000;
@@ -229,6 +229,93 @@ describe('GDPR_FULL export', () => {
   });
 });
 
+type Profile = { customerId: string; mergedIntoId?: string | null; postgres: Record<string, Json[]>; warehouse: Record<string, Json[]> };
+
+describe('the person’s merged-away duplicate (merged through the merge API)', () => {
+  let archive: Unzipped;
+  /** Rows naming the customer or its duplicate, selected straight from the database (not through the data map). */
+  const held = new Map<string, string[]>();
+  const heldWarehouse = new Map<string, string[]>();
+
+  beforeAll(async () => {
+    const ids = [alice.customerId, alice.mergedAwayId!];
+    const columns = await q<{ table_name: string; column_name: string; has_business: boolean }>(
+      `SELECT c.table_name, c.column_name,
+              EXISTS (SELECT 1 FROM information_schema.columns b WHERE b.table_schema = c.table_schema AND b.table_name = c.table_name AND b.column_name = 'business_id') AS has_business
+       FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+       WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.column_name IN ('customer_id', 'survivor_id', 'merged_id', 'entity_id')`,
+    );
+    expect(columns.length).toBeGreaterThan(15);
+    for (const c of columns) {
+      const rows = await q<{ row: Json }>(
+        `SELECT to_jsonb(t) AS row FROM "${c.table_name}" t WHERE t."${c.column_name}"::text = ANY($1::text[]) ${c.has_business ? 'AND t.business_id = $2' : 'AND $2::uuid IS NOT NULL'}`,
+        [ids, business.id],
+      );
+      held.set(c.table_name, [...(held.get(c.table_name) ?? []), ...rows.map((r) => JSON.stringify(r.row))]);
+    }
+    // The customers rows themselves (their id column is `id`).
+    held.set('customers', (await q<{ row: Json }>(`SELECT to_jsonb(t) AS row FROM customers t WHERE t.id = ANY($1::uuid[])`, [ids])).map((r) => JSON.stringify(r.row)));
+    // Warehouse rows linked to either profile, from the warehouse schema directly.
+    for (const entry of WAREHOUSE_CUSTOMER_TABLES) {
+      const rows = await q<Json>(`SELECT * FROM warehouse."${entry.table}" WHERE business_id = $1 AND "${entry.linkColumn}"::text = ANY($2::text[])`, [business.id, ids]);
+      heldWarehouse.set(entry.table, rows.map((r) => keyOf(r, [...WAREHOUSE_TABLES[entry.table].key])));
+    }
+    const { id } = await requestExport(alice.customerId, 'GDPR_FULL');
+    await t.queueWorker.drain();
+    archive = await download(id);
+  });
+
+  it('exports every row that names the customer or the duplicate, in every table with a customer column', () => {
+    const profiles = [archive.json as unknown as Profile, ...((archive.json.mergedAwayProfiles as Profile[] | undefined) ?? [])];
+    const exported = new Set(profiles.flatMap((p) => Object.values(p.postgres).flat().map((r) => JSON.stringify(r))));
+    const missing = [...held].flatMap(([table, rows]) => rows.filter((r) => !exported.has(r)).map((r) => `${table}: ${r.slice(0, 120)}`));
+    expect(missing).toEqual([]);
+    // Rows of the duplicate that a merge leaves with it: its profile, link, metrics, outbox rows, events.
+    for (const table of ['customers', 'business_customers', 'customer_metrics', 'sync_logs', 'domain_events']) {
+      expect(held.get(table)!.filter((r) => r.includes(alice.mergedAwayId!)).length, table).toBeGreaterThan(0);
+    }
+    const warehouse = new Set(profiles.flatMap((p) => Object.entries(p.warehouse).flatMap(([table, rows]) => rows.map((r) => `${table}:${keyOf(r, [...WAREHOUSE_TABLES[table as keyof typeof WAREHOUSE_TABLES].key])}`))));
+    const missingWarehouse = [...heldWarehouse].flatMap(([table, keys]) => keys.filter((k) => !warehouse.has(`${table}:${k}`)).map((k) => `${table}:${k}`));
+    expect(missingWarehouse).toEqual([]);
+  });
+
+  it('labels the duplicate’s rows as a merged-away profile, in JSON and in its own CSV folder', () => {
+    const [dup, ...more] = archive.json.mergedAwayProfiles as Profile[];
+    expect(more).toEqual([]);
+    expect(dup).toMatchObject({ customerId: alice.mergedAwayId, mergedIntoId: alice.customerId });
+    expect(dup!.postgres.customers!.map((r) => r.id)).toEqual([alice.mergedAwayId]);
+    expect(dup!.postgres.customers![0]!.email).toBe(alice.otherEmails[0]);
+    expect(dup!.postgres.customer_metrics!.length).toBe(1);
+    // Its warehouse rows (an old Square record, a purchase) and the quarantined record naming its email.
+    expect(dup!.warehouse.square_customers!.map((r) => r.email_address)).toEqual([alice.otherEmails[0]]);
+    expect(dup!.warehouse.purchases!.length).toBe(1);
+    expect(dup!.postgres.ingest_quarantine!.length).toBe(1);
+    // The top level is the customer's own: no row of the duplicate there.
+    expect((archive.json.postgres as Record<string, Json[]>).customers!.map((r) => r.id)).toEqual([alice.customerId]);
+    const csv = csvRows(archive.files[`csv/merged-away/${alice.mergedAwayId}/customer_metrics.csv`]!);
+    expect(csv.map((r) => r.customer_id)).toEqual([alice.mergedAwayId]);
+    expect(csvRows(archive.files['csv/customer_metrics.csv']!).map((r) => r.customer_id)).toEqual([alice.customerId]);
+  });
+});
+
+describe('quarantined records are matched by whole values', () => {
+  it('exports the record that names the customer’s email or phone, not one whose email or phone merely contains it', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const an = (await t.customers.create(business.id, { email: `an.${tag}@shop.example.com`, phone: '+14155550123', firstName: 'An' })).customer;
+    const exact = await quarantineRecord(t, business.id, `SQ-A-${tag}`, { email_address: `AN.${tag}@shop.example.com`, note: 'exact email, other case' });
+    const byPhone = await quarantineRecord(t, business.id, `SQ-P-${tag}`, { phone_number: '(415) 555-0123' });
+    const nearEmail = await quarantineRecord(t, business.id, `SQ-J-${tag}`, { email_address: `jan.${tag}@shop.example.com`, given_name: 'Jan' });
+    const nearPhone = await quarantineRecord(t, business.id, `SQ-Q-${tag}`, { phone_number: '+141555501234', email_address: `an.${tag}@shop.example.com.au` });
+    const { id } = await requestExport(an.id, 'GDPR_FULL');
+    await t.queueWorker.drain();
+    const { json } = await download(id);
+    const ids = (json.postgres as Record<string, Json[]>).ingest_quarantine!.map((r) => r.id);
+    expect(ids.sort()).toEqual([exact, byPhone].sort());
+    expect(ids).not.toContain(nearEmail);
+    expect(ids).not.toContain(nearPhone);
+  });
+});
+
 describe('GDPR_BASIC and BUSINESS_ANALYTICS', () => {
   it('GDPR_BASIC holds the profile and transactions only', async () => {
     const { id } = await requestExport(alice.customerId, 'GDPR_BASIC');
@@ -243,7 +330,10 @@ describe('GDPR_BASIC and BUSINESS_ANALYTICS', () => {
     expect(postgres.customer_transactions!.map((r) => r.transaction_id).sort()).toEqual(held.customer_transactions!.map((r) => r.transaction_id).sort());
     expect((json.warehouse as Record<string, Json[]>).purchases!.length).toBeGreaterThan(0);
     expect(json.firestore).toBeUndefined();
-    expect(Object.keys(files).filter((f) => f.startsWith('csv/') && !f.startsWith('csv/warehouse/')).sort()).toEqual(basicTables.map((n) => `csv/${n}.csv`).sort());
+    expect(Object.keys(files).filter((f) => /^csv\/[^/]+\.csv$/.test(f)).sort()).toEqual(basicTables.map((n) => `csv/${n}.csv`).sort());
+    // The merged-away duplicate's part, basic tables only, in its own folder.
+    const dupFiles = Object.keys(files).filter((f) => f.startsWith(`csv/merged-away/${alice.mergedAwayId}/`) && !f.includes('/warehouse/'));
+    expect(dupFiles.sort()).toEqual(basicTables.map((n) => `csv/merged-away/${alice.mergedAwayId}/${n}.csv`).sort());
     const text = Object.values(files).join('\n');
     expect(files['csv/memory_interactions.csv']).toBeUndefined();
     expect(text).not.toContain('Hi, this is');

@@ -12,8 +12,9 @@
 //   customer_predictions + warehouse predictions POST /api/memory/predict/{id}
 //   warehouse raw POS tables (square_*, lightspeed_*, purchases) with profile_id set  Warehouse.upsert
 //   customer_transactions (square, lightspeed) + customer_metrics_pending  upsertTransactions (ingest repository)
-//   ingest_quarantine                            a POS connection, a run and a quarantined record (ingest repository)
-//   customer_merges                              a duplicate profile of the same person merged into this one (sync.changeCustomers)
+//   ingest_quarantine                            a POS connection, a run and quarantined records (ingest repository):
+//                                                one naming the customer, one naming the merged-away duplicate's email
+//   customer_merges                              a duplicate profile of the same person (with its own rows and warehouse rows) merged into this one (POST /api/v1/customers/{id}/merge)
 //   customer_data_exports                        POST /api/v1/customers/{id}/export, processed by the queue worker
 //   domain_events, sync_logs                     written by all of the above
 //   Firestore customers/{id}, private/pii, subcollections   projector.drain()
@@ -227,7 +228,13 @@ export async function seedEverywhere(t: TestApp, business: { id: string; token: 
   // 8. A duplicate profile of the same person (an old email), merged into this one.
   let mergedAwayId: string | null = null;
   const oldEmail = `z.${tag}.old@seed-${letters(4)}.example.net`;
-  if (opts.merge ?? true) mergedAwayId = await mergeDuplicate(t, business, customerId, { email: oldEmail, firstName, lastName });
+  if (opts.merge ?? true) {
+    mergedAwayId = await mergeDuplicate(t, business, customerId, { email: oldEmail, firstName, lastName, tag });
+    // A quarantined record that names the person by the duplicate's (old) email only.
+    await insertQuarantine(t.database.handle.db, connection, runId, [
+      { stream: 'customers', recordId: `SQOLD${tag.toUpperCase()}`, reason: 'updated_at: must be a timestamp', payload: { id: `SQOLD${tag.toUpperCase()}`, email_address: oldEmail.toUpperCase(), updated_at: 'never' } },
+    ]);
+  }
 
   // 9. Firestore, then an export request (processed, so an archive exists), then the cache, last:
   // every write above invalidates it.
@@ -264,30 +271,63 @@ export async function seedEverywhere(t: TestApp, business: { id: string; token: 
 }
 
 /**
- * A second profile of the person, merged into `survivorId` as a merge leaves it: the duplicate is
- * marked merged-away (merged_into_id, deleted) through the one write path, and a customer_merges
- * row keeps both profiles' pre-merge state. (Written here rather than through the merge API so
- * this support does not depend on it.)
+ * A second profile of the person (an old email, no POS sources), with its own rows, merged into
+ * `survivorId` through the real merge (POST /api/v1/customers/{id}/merge): its sources, addresses,
+ * activities and transactions move to the survivor, and what a merge leaves with the merged-away
+ * profile stays there: the customers row (merged_into_id), its business link, metrics,
+ * demographics, engagement, risk, its sync_logs and events, and its warehouse rows (an old Square
+ * customer record and a purchase, linked to it). The ranking makes the survivor's POS-backed
+ * fields win, so the survivor keeps its email and names.
  */
 async function mergeDuplicate(
   t: TestApp,
   business: { id: string; token: string },
   survivorId: string,
-  person: { email: string; firstName: string; lastName: string },
+  person: { email: string; firstName: string; lastName: string; tag: string },
 ): Promise<string> {
-  const duplicate = await t.customers.create(business.id, buildCustomer({ ...person, phone: undefined, sources: [], addresses: [], ipAddresses: [], activities: [] }));
-  const duplicateId = duplicate.customer.id;
-  await t.sync.changeCustomers([duplicateId], { businessId: business.id, actor: 'seed' }, async (tx, before) => {
-    const snapshot = { survivor: { id: survivorId }, merged: before.get(duplicateId) };
-    await tx.execute(sql`UPDATE customers SET merged_into_id = ${survivorId}::uuid, deleted_at = now(), updated_at = now() WHERE id = ${duplicateId}::uuid`);
-    await queryRows(
-      tx,
-      sql`INSERT INTO customer_merges (business_id, survivor_id, merged_id, merged_by, reason, snapshot, decisions, undo_until)
-          VALUES (${business.id}::uuid, ${survivorId}::uuid, ${duplicateId}::uuid, 'seed', 'Same person, old email',
-                  ${JSON.stringify(snapshot)}::jsonb, ${JSON.stringify({ email: { from: 'survivor', rule: 'most recent' } })}::jsonb, now() + interval '30 days')
-          RETURNING id`,
-    );
-    return new Map([[duplicateId, { event: 'customers.customer.merged' as const, changedFields: ['mergedIntoId', 'deletedAt'] }]]);
-  });
+  const auth = { authorization: `Bearer ${business.token}` };
+  const { tag, ...names } = person;
+  const created = await request(t.app)
+    .post('/api/v1/customers')
+    .set(auth)
+    .send(buildCustomer({ ...names, phone: undefined, tags: ['loyal'], sources: [], addresses: [], ipAddresses: [], activities: [] }))
+    .expect(201);
+  const duplicateId = (created.body as { data: { id: string } }).data.id;
+  const now = new Date();
+  const old = new Date(now.getTime() - 400 * DAY);
+  const oldSquareId = `SQO${tag.toUpperCase()}${randomUUID().slice(0, 6)}`;
+  const up = async (table: Parameters<TestApp['warehouse']['upsert']>[0], rows: Parameters<TestApp['warehouse']['upsert']>[1]) => {
+    const result = await t.warehouse.upsert(table, rows);
+    if (result.rejected.length > 0) throw new Error(`seed: warehouse refused ${table}: ${result.rejected.map((r) => r.reason).join('; ')}`);
+  };
+  await up('square_customers', [
+    { business_id: business.id, id: oldSquareId, given_name: person.firstName, family_name: person.lastName, email_address: person.email, created_at: old, updated_at: old, version: 1, profile_id: duplicateId, raw: { id: oldSquareId, email_address: person.email }, ingested_at: now },
+  ]);
+  await up('purchases', [
+    { business_id: business.id, source: 'memory', transaction_id: `old-${tag}`, order_id: null, customer_id: duplicateId, source_customer_id: null, purchased_at: old, status: 'completed', amount: 12, refunded_amount: 0, currency: 'USD', item_count: 1, items: [], location_id: null, updated_at: old, ingested_at: now },
+  ]);
+  await request(t.app)
+    .post(`/api/v1/customers/${survivorId}/merge`)
+    .set(auth)
+    .send({ sourceId: duplicateId, reason: 'Same person, old email', sourceRanking: ['square', 'lightspeed', 'import', 'manual'] })
+    .expect(201);
   return duplicateId;
+}
+
+/**
+ * A quarantined POS record of the business with this payload (its own connection and run): for
+ * near-miss tests, a record about someone else whose email or phone merely contains the person's.
+ */
+export async function quarantineRecord(t: TestApp, businessId: string, recordId: string, payload: Record<string, unknown>): Promise<string> {
+  const connection = await insertConnection(t.database.handle.db, {
+    businessId,
+    provider: 'square',
+    accountId: `near-${letters(8)}`,
+    apiUrl: 'http://127.0.0.1:9',
+    credentials: 'not-a-real-credential',
+  });
+  const runId = await startRun(t.database.handle.db, connection, 'seed');
+  await insertQuarantine(t.database.handle.db, connection, runId, [{ stream: 'customers', recordId, reason: 'created_at: must be a timestamp', payload }]);
+  const rows = await queryRows<{ id: string }>(t.database.handle.db, sql`SELECT id::text AS id FROM ingest_quarantine WHERE connection_id = ${connection.id}::uuid`);
+  return rows[0]!.id;
 }

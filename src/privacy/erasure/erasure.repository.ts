@@ -6,7 +6,10 @@ import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Executor, type Tx } from '../../db/db.client.js';
 import { beyond, exactTimestamp, type KeysetPosition } from '../../db/keyset.js';
 import { customerErasures } from '../../db/schema/index.js';
+import { appendSyncLog } from '../../sync/sync-logs.repository.js';
 import { PG_CUSTOMER_TABLES, pgWhere, type PgTableEntry } from '../customer-data-map.js';
+
+export { mergedAwayDuplicates } from '../customer-data-map.js';
 import type { ErasureScope, ErasureSteps, ListErasuresQuery } from './erasure.schema.js';
 
 export type ErasureRow = typeof customerErasures.$inferSelect;
@@ -29,28 +32,6 @@ export async function customerState(ex: Executor, customerId: string, businessId
   );
   if (!row) return undefined;
   return { erasedAt: row.erased_at ? new Date(row.erased_at) : null, mergedIntoId: row.merged_into_id, otherBusinesses: row.others };
-}
-
-/**
- * Duplicates merged into the customer, directly or through a chain of merges (customer_merges
- * keeps them as merged-away rows, their identity intact for undo): the same person, erased with
- * it. Only those linked to this business alone; one shared with another business is that
- * business's to erase.
- */
-export async function mergedAwayDuplicates(ex: Executor, customerId: string, businessId: string): Promise<string[]> {
-  const rows = await queryRows<{ id: string }>(
-    ex,
-    sql`WITH RECURSIVE merged(id) AS (
-          SELECT id FROM customers WHERE merged_into_id = ${customerId}::uuid
-          UNION SELECT c.id FROM customers c JOIN merged m ON c.merged_into_id = m.id
-        )
-        SELECT c.id::text AS id FROM merged m JOIN customers c ON c.id = m.id
-        JOIN business_customers bc ON bc.customer_id = c.id AND bc.business_id = ${businessId}::uuid
-        WHERE c.erased_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM business_customers o WHERE o.customer_id = c.id AND o.business_id <> ${businessId}::uuid)
-        ORDER BY c.id`,
-  );
-  return rows.map((r) => r.id);
 }
 
 /** The latest erasure record of the customer for the business (to answer a repeated request). */
@@ -89,57 +70,73 @@ export interface PgErasureResult {
   storageKeys: string[];
 }
 
+/** One profile to erase and how far: the requested customer's scope, or `person` for its merged-away duplicates. */
+export interface ErasureTarget {
+  customerId: string;
+  scope: ErasureScope;
+}
+
 /**
- * Erases one customer's PostgreSQL data for a business inside the caller's transaction (the
- * customer is locked by it). `person`: every table of the data map; the customers row becomes a
- * tombstone (PII columns overwritten with random tokens, erased_at and deleted_at set) and the
- * business link stays as the tombstone's owner with its personal columns overwritten.
- * `business`: only this business's tables, and the business link itself is deleted.
+ * Erases the profiles' PostgreSQL data for a business inside the caller's transaction (every
+ * profile is locked by it), table by table across all of them: each table is erased for every
+ * profile before the next, so the conditions that match on personal values (ingest_quarantine on
+ * email, phone and POS ids) run for all profiles before any customers or customer_sources row is
+ * overwritten. `person`: every table of the data map; the customers row becomes a tombstone (PII
+ * columns overwritten with random tokens, erased_at and deleted_at set) and the business link
+ * stays as the tombstone's owner with its personal columns overwritten. `business`: only this
+ * business's tables, and the business link itself is deleted.
  */
-export async function erasePostgres(tx: Tx, customerId: string, businessId: string, scope: ErasureScope, now: Date): Promise<PgErasureResult> {
+export async function erasePostgres(tx: Tx, targets: ErasureTarget[], businessId: string, now: Date): Promise<PgErasureResult> {
   const result: PgErasureResult = { tables: {}, storageKeys: [] };
-  for (const entry of erasurePlan(scope)) {
-    const where = pgWhere(entry, customerId, businessId);
-    const table = sql.identifier(entry.table);
-    if (entry.table === 'customer_data_exports') {
-      const files = await queryRows<{ key: string }>(tx, sql`SELECT t.storage_key AS key FROM ${table} t WHERE ${where} AND t.storage_key IS NOT NULL`);
-      result.storageKeys.push(...files.map((f) => f.key));
+  const plans = targets.map((target) => ({ ...target, tables: new Set(erasurePlan(target.scope).map((e) => e.table)) }));
+  // The person plan holds every table either scope erases, in the safe order.
+  for (const entry of erasurePlan('person')) {
+    for (const target of plans) {
+      if (!target.tables.has(entry.table)) continue;
+      const { action, rows } = await eraseTable(tx, entry, target, businessId, now, result.storageKeys);
+      result.tables[entry.table] = { action, rows: (result.tables[entry.table]?.rows ?? 0) + rows };
     }
-    const erasure = entry.erasure;
-    // A shared customer's link with this business is the business's relationship: it goes.
-    const dropsLink = entry.table === 'business_customers' && scope === 'business';
-    let action: string;
-    let statement: SQL;
-    if (erasure.action === 'delete' || dropsLink) {
-      action = 'delete';
-      statement = sql`DELETE FROM ${table} t WHERE ${where} RETURNING 1`;
-    } else if (erasure.action === 'unlink') {
-      action = 'unlink';
-      const assignments = erasure.columns.map((c) => sql`${sql.identifier(c)} = NULL`);
-      statement = sql`UPDATE ${table} t SET ${sql.join(assignments, sql`, `)} WHERE ${where} RETURNING 1`;
-    } else if (erasure.action === 'overwrite') {
-      action = 'overwrite';
-      const assignments = await overwriteAssignments(tx, entry.table, erasure.columns);
-      if (entry.table === 'customers') {
-        const at = now.toISOString();
-        assignments.push(
-          sql`erased_at = ${at}::timestamptz`,
-          sql`deleted_at = coalesce(t.deleted_at, ${at}::timestamptz)`,
-          sql`last_active_at = NULL`,
-          sql`updated_at = ${at}::timestamptz`,
-        );
-      }
-      // The data map's customers condition also selects duplicates merged into the customer: a
-      // tombstone already erased (by this pass or an earlier one) is not overwritten again.
-      const fresh = entry.table === 'customers' ? sql` AND t.erased_at IS NULL` : sql``;
-      statement = sql`UPDATE ${table} t SET ${sql.join(assignments, sql`, `)} WHERE ${where}${fresh} RETURNING 1`;
-    } else {
-      continue;
-    }
-    const [counted] = await queryRows<{ rows: number }>(tx, sql`WITH changed AS (${statement}) SELECT count(*)::int AS rows FROM changed`);
-    result.tables[entry.table] = { action, rows: counted?.rows ?? 0 };
   }
   return result;
+}
+
+async function eraseTable(tx: Tx, entry: PgTableEntry, target: ErasureTarget, businessId: string, now: Date, storageKeys: string[]): Promise<{ action: string; rows: number }> {
+  const where = pgWhere(entry, target.customerId, businessId);
+  const table = sql.identifier(entry.table);
+  if (entry.table === 'customer_data_exports') {
+    const files = await queryRows<{ key: string }>(tx, sql`SELECT t.storage_key AS key FROM ${table} t WHERE ${where} AND t.storage_key IS NOT NULL`);
+    storageKeys.push(...files.map((f) => f.key));
+  }
+  const erasure = entry.erasure;
+  // A shared customer's link with this business is the business's relationship: it goes.
+  const dropsLink = entry.table === 'business_customers' && target.scope === 'business';
+  let action: string;
+  let statement: SQL;
+  if (erasure.action === 'delete' || dropsLink) {
+    action = 'delete';
+    statement = sql`DELETE FROM ${table} t WHERE ${where} RETURNING 1`;
+  } else if (erasure.action === 'unlink') {
+    action = 'unlink';
+    const assignments = erasure.columns.map((c) => sql`${sql.identifier(c)} = NULL`);
+    statement = sql`UPDATE ${table} t SET ${sql.join(assignments, sql`, `)} WHERE ${where} RETURNING 1`;
+  } else if (erasure.action === 'overwrite') {
+    action = 'overwrite';
+    const assignments = await overwriteAssignments(tx, entry.table, erasure.columns);
+    if (entry.table === 'customers') {
+      const at = now.toISOString();
+      assignments.push(
+        sql`erased_at = ${at}::timestamptz`,
+        sql`deleted_at = coalesce(t.deleted_at, ${at}::timestamptz)`,
+        sql`last_active_at = NULL`,
+        sql`updated_at = ${at}::timestamptz`,
+      );
+    }
+    statement = sql`UPDATE ${table} t SET ${sql.join(assignments, sql`, `)} WHERE ${where} RETURNING 1`;
+  } else {
+    return { action: 'keep', rows: 0 };
+  }
+  const [counted] = await queryRows<{ rows: number }>(tx, sql`WITH changed AS (${statement}) SELECT count(*)::int AS rows FROM changed`);
+  return { action, rows: counted?.rows ?? 0 };
 }
 
 interface ColumnInfo {
@@ -250,4 +247,31 @@ export async function completeErasure(ex: Executor, id: string, steps: ErasureSt
       lastError: null,
     })
     .where(and(eq(customerErasures.id, id), eq(customerErasures.status, 'PROCESSING')));
+}
+
+/**
+ * When the projector gave up on the customer (its latest outbox row is `dead`), nothing would
+ * ever purge its Firestore documents: a new `repair` row through the outbox makes it try again.
+ * Returns whether a row was appended.
+ */
+export async function requeueDeadProjection(ex: Executor, customerId: string): Promise<boolean> {
+  const [latest] = await queryRows<{ status: string; version: number }>(
+    ex,
+    sql`SELECT s.firestore_status AS status, c.version::int AS version
+        FROM sync_logs s JOIN customers c ON c.id = s.entity_id
+        WHERE s.entity_type = 'customer' AND s.entity_id = ${customerId}::uuid
+        ORDER BY s.created_at DESC, s.id DESC LIMIT 1`,
+  );
+  if (latest?.status !== 'dead') return false;
+  await appendSyncLog(ex, { entityType: 'customer', entityId: customerId, operation: 'repair', entityVersion: latest.version, contentHash: '', changedFields: ['erasedAt'] });
+  return true;
+}
+
+/**
+ * Records a failed attempt in the steps (the row's last_error is overwritten by the next
+ * deferral's note, so the failure is kept here too): how many, the last message (no PII), when.
+ */
+export async function recordErasureFailure(ex: Executor, id: string, failure: { count: number; message: string; at: Date }): Promise<void> {
+  const value = JSON.stringify({ count: failure.count, lastError: failure.message.slice(0, 1000), lastFailedAt: failure.at.toISOString() });
+  await ex.execute(sql`UPDATE customer_erasures SET steps = jsonb_set(steps, '{failures}', ${value}::jsonb) WHERE id = ${id}::uuid`);
 }

@@ -1,6 +1,7 @@
 // GDPR/CCPA erasure: request validation, the steps an erasure record keeps (no PII: counts,
 // table names, storage keys and times) and the record as the API shows it.
 import { z } from 'zod';
+import { uuidId } from '../../http/ids.js';
 import { ERASURE_STATUSES } from '../../db/schema/privacy.js';
 
 const reason = z.string().trim().min(1, 'is required').max(1000);
@@ -14,13 +15,13 @@ export const eraseQuery = z.strictObject({
 /** The body of the erasure request; the reason may come here or in the query. */
 export const eraseBody = z.object({ reason: reason.optional() }).loose();
 
-export const erasureIdParams = z.strictObject({ id: z.uuid() });
+export const erasureIdParams = z.strictObject({ id: uuidId });
 
 export const listErasuresQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
   status: z.enum(ERASURE_STATUSES).optional(),
-  customerId: z.uuid().optional(),
+  customerId: uuidId.optional(),
 });
 export type ListErasuresQuery = z.infer<typeof listErasuresQuery>;
 
@@ -52,8 +53,14 @@ export interface ErasureSteps {
   files: { status: StepStatus; keys: string[]; deleted: number; completedAt?: string };
   cache: { status: StepStatus; completedAt?: string };
   warehouse: { status: StepStatus; tables: Record<string, WarehouseTableStep>; completedAt?: string };
-  /** Verified, never written: the projector removes the documents (or, for `business`, this business's part). */
-  firestore: { status: StepStatus; documentsLeft?: number; checkedAt?: string; completedAt?: string };
+  /**
+   * Verified, never written: the projector removes the documents (or, for `business`, this
+   * business's part). `requeued`: times the projector had given up (outbox row dead) and a
+   * `repair` outbox row was appended so it tries again.
+   */
+  firestore: { status: StepStatus; documentsLeft?: number; checkedAt?: string; completedAt?: string; requeued?: number };
+  /** Failed attempts of the job (it never gives up; see erasure-job.ts) and the last error, without PII. */
+  failures?: { count: number; lastError: string; lastFailedAt: string };
 }
 
 export const STEP_NAMES = ['postgres', 'files', 'cache', 'warehouse', 'firestore'] as const;
@@ -70,6 +77,10 @@ export interface ErasureView {
   pendingSteps: StepName[];
   steps: { name: StepName; status: StepStatus; completedAt: string | null; detail: Record<string, unknown> }[];
   attempts: number;
+  /** Attempts that failed with an error so far (the job keeps retrying at its capped backoff). */
+  failures: number;
+  /** The last failed attempt's error and time (lastError below may instead be the note of a deferral). */
+  lastFailure: { error: string; at: string } | null;
   nextAttemptAt: string | null;
   lastError: string | null;
   createdAt: string;

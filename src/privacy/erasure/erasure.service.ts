@@ -11,7 +11,13 @@
 //             refuses DML over rows in its streaming buffer (up to ~30-90 minutes), so this step
 //             stays pending and the job retries until it is done
 //   firestore verified (never written here): customers/{id}, private/pii, every subcollection and
-//             the sync state are gone (for a shared customer: this business's part is gone)
+//             the sync state are gone (for a shared customer: this business's part is gone); if
+//             the projector gave up on the customer (outbox row dead), a `repair` outbox row is
+//             appended so it tries again
+// What is erased: the customer (scope `person` when it belongs to this business alone, else
+// `business`: this business's part) and, in either scope, the duplicates merged into it that
+// belong to this business alone, as persons (personProfiles in the customer data map).
+// The job never gives up (erasure-job.ts): failures are counted on the record with the last error.
 // The record (customer_erasures) holds no PII: who asked, why, when, and per store what was done.
 import { randomUUID } from 'node:crypto';
 import type { Firestore } from 'firebase-admin/firestore';
@@ -26,7 +32,7 @@ import type { Logger } from '../../logger.js';
 import type { ProfileCache } from '../../memory/profile-cache.js';
 import type { DatabaseSyncService } from '../../sync/database-sync.service.js';
 import type { Warehouse } from '../../warehouse/warehouse.port.js';
-import { readFirestoreDocs, WAREHOUSE_CUSTOMER_TABLES } from '../customer-data-map.js';
+import { personProfiles, readFirestoreDocs, WAREHOUSE_CUSTOMER_TABLES } from '../customer-data-map.js';
 import type { FileStorage } from '../file-storage.js';
 import {
   completeErasure,
@@ -36,7 +42,8 @@ import {
   insertErasure,
   latestErasureOf,
   listErasures,
-  mergedAwayDuplicates,
+  recordErasureFailure,
+  requeueDeadProjection,
   saveSteps,
   type ErasureRow,
 } from './erasure.repository.js';
@@ -89,40 +96,60 @@ export class ErasureService {
     }
     if (!state || state.mergedIntoId) throw new AppError('NOT_FOUND', `Customer ${customerId} not found`);
     if (state.erasedAt) throw alreadyErased(customerId);
-    // Locked with the customer (in id order, by changeCustomers) in case the scope is `person` under the lock.
-    const duplicates = await mergedAwayDuplicates(this.deps.db, customerId, businessId);
+    // The profiles are locked together (in id order, by changeCustomers). A merge into the
+    // customer committed between this look and the lock adds a duplicate not locked: the whole
+    // transaction is tried again with it (a merge locks the survivor, so this ends).
+    let profiles = await personProfiles(this.deps.db, customerId, businessId);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.eraseProfiles(input, profiles, now);
+      } catch (err) {
+        if (!(err instanceof DuplicatesChanged) || attempt >= 5) throw err;
+        profiles = err.profiles;
+      }
+    }
+  }
 
+  private async eraseProfiles(input: ErasureRequest, profiles: string[], now: Date): Promise<ErasureView> {
+    const { businessId, customerId } = input;
     const erasureId = randomUUID();
     let row: ErasureRow | undefined;
-    await this.deps.sync.changeCustomers([customerId, ...duplicates], { businessId, actor: input.actor, includeGone: true }, async (tx, before) => {
+    await this.deps.sync.changeCustomers(profiles, { businessId, actor: input.actor, includeGone: true }, async (tx, before) => {
       const main = before.get(customerId);
       if (!main || main.mergedIntoId) throw new AppError('NOT_FOUND', `Customer ${customerId} not found`);
       if (main.erasedAt) throw alreadyErased(customerId);
       // Decided under the lock: a link added meanwhile is seen.
       const others = (await customerState(tx, customerId, businessId))?.otherBusinesses ?? 0;
       const scope: ErasureScope = others > 0 ? 'business' : 'person';
-      // Duplicates as they are now, under the lock (an undo may have run since the first look).
-      const current = new Set(scope === 'person' ? await mergedAwayDuplicates(tx, customerId, businessId) : []);
-      const erased = [customerId, ...duplicates.filter((id) => current.has(id))];
+      // The duplicates as they are now, under the lock (an undo may have run since the first look).
+      const current = await personProfiles(tx, customerId, businessId);
+      if (current.some((id) => !profiles.includes(id))) throw new DuplicatesChanged(current);
+      const erased = profiles.filter((id) => current.includes(id));
       // The record must not become a copy of what it proves gone.
       refusePersonalReason(input.reason, input.reasonField, erased.map((id) => before.get(id)!));
 
-      const tables: ErasureSteps['postgres']['tables'] = {};
-      const storageKeys: string[] = [];
-      for (const id of erased) {
-        const result = await erasePostgres(tx, id, businessId, scope, now);
-        storageKeys.push(...result.storageKeys);
-        for (const [table, { action, rows }] of Object.entries(result.tables)) {
-          tables[table] = { action, rows: (tables[table]?.rows ?? 0) + rows };
-        }
-      }
+      // The customer in its scope; its merged-away duplicates belong to this business alone (that
+      // is how they are chosen), so they are erased as persons in either scope.
+      const targets = erased.map((id) => ({ customerId: id, scope: id === customerId ? scope : ('person' as const) }));
+      const result = await erasePostgres(tx, targets, businessId, now);
       if (scope === 'business') {
         // The shared profile's metrics no longer count this business's (now unlinked) purchases.
         await recomputeTransactionMetrics(tx, [customerId]);
         await clearPendingMetrics(tx, [customerId]);
-        // The link is gone, so changeCustomers' events reach the other businesses only: this one
-        // learns of the erasure here.
-        await appendDomainEvents(tx, [{ businessId, eventType: 'customers.customer.erased', customerId, payload: { erasureId, scope } }]);
+      }
+      // One shape for every erasure event: { erasureId, scope, changedFields }, ids and field names
+      // only. A `person` profile's comes from changeCustomers (its link stays, as the tombstone's
+      // owner); a `business` erasure removed the link, so changeCustomers' event (an update) reaches
+      // the other businesses only and this business's erased event is recorded here.
+      const changes = new Map<string, { event: CustomerEventType; changedFields: string[]; payload?: Record<string, unknown> }>();
+      for (const target of targets) {
+        if (target.scope === 'person') {
+          changes.set(target.customerId, { event: 'customers.customer.erased', changedFields: ['erasedAt', 'deletedAt'], payload: { erasureId, scope: 'person' } });
+        } else {
+          const changedFields = ['businessIds', 'standing', 'metrics'];
+          await appendDomainEvents(tx, [{ businessId, eventType: 'customers.customer.erased', customerId: target.customerId, payload: { erasureId, scope: 'business', changedFields } }]);
+          changes.set(target.customerId, { event: 'customers.customer.updated', changedFields });
+        }
       }
       row = await insertErasure(tx, {
         id: erasureId,
@@ -130,12 +157,10 @@ export class ErasureService {
         customerId,
         requestedBy: input.actor,
         reason: input.reason,
-        steps: initialSteps(scope, erased, tables, storageKeys, now),
+        steps: initialSteps(scope, erased, result.tables, result.storageKeys, now),
         now,
       });
-      const event: CustomerEventType = scope === 'person' ? 'customers.customer.erased' : 'customers.customer.updated';
-      const changedFields = scope === 'person' ? ['erasedAt', 'deletedAt'] : ['standing', 'metrics'];
-      return new Map(erased.map((id) => [id, { event, changedFields }]));
+      return changes;
     });
     const record = row!;
     // Purged now in this process too (the in-process cache lives here); the job purges again.
@@ -185,8 +210,19 @@ export class ErasureService {
       await save();
     }
     if (steps.firestore.status === 'pending') {
-      const left = await this.firestoreLeft(row.businessId, steps);
-      steps.firestore = left === 0 ? { status: 'done', documentsLeft: 0, checkedAt: at, completedAt: at } : { status: 'pending', documentsLeft: left, checkedAt: at };
+      const left = await this.firestoreLeft(row.customerId, row.businessId, steps);
+      const requeued = steps.firestore.requeued ?? 0;
+      if (left.length === 0) {
+        steps.firestore = { status: 'done', documentsLeft: 0, checkedAt: at, completedAt: at, ...(requeued > 0 ? { requeued } : {}) };
+      } else {
+        // The projector may have given up on a customer (outbox row dead): without a new row the
+        // documents would stay for good.
+        let again = 0;
+        for (const customerId of new Set(left)) if (await requeueDeadProjection(this.deps.db, customerId)) again += 1;
+        if (again > 0) this.log.warn({ erasureId: id, requeued: again }, 'projection of an erased customer was dead: repair row appended');
+        const documentsLeft = left.length;
+        steps.firestore = { status: 'pending', documentsLeft, checkedAt: at, ...(requeued + again > 0 ? { requeued: requeued + again } : {}) };
+      }
       await save();
     }
 
@@ -200,6 +236,12 @@ export class ErasureService {
     await this.purgeCache(row);
     await completeErasure(this.deps.db, id, steps, now);
     this.log.info({ erasureId: id, customerId: row.customerId }, 'erasure completed in every store');
+  }
+
+  /** Keeps a failed attempt's count and message on the record (shown by GET /erasures/{id}). */
+  async recordFailure(id: string, attempt: number, err: unknown, now: Date): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    await recordErasureFailure(this.deps.db, id, { count: attempt, message, at: now });
   }
 
   private async purgeCache(row: ErasureRow): Promise<void> {
@@ -230,22 +272,33 @@ export class ErasureService {
     }
   }
 
-  /** Documents that should be gone but are still there (0 once the projector has caught up). */
-  private async firestoreLeft(businessId: string, steps: ErasureSteps): Promise<number> {
-    let left = 0;
+  /**
+   * One entry per document that should be gone but is still there, naming its customer (none
+   * once the projector has caught up). Merged-away duplicates are always erased as persons.
+   */
+  private async firestoreLeft(requestedId: string, businessId: string, steps: ErasureSteps): Promise<string[]> {
+    const left: string[] = [];
     for (const customerId of steps.customerIds) {
       const docs = await readFirestoreDocs(this.deps.firestore, customerId);
-      if (steps.scope === 'person') {
-        left += docs.length;
+      const scope = customerId === requestedId ? steps.scope : 'person';
+      if (scope === 'person') {
+        left.push(...docs.map(() => customerId));
       } else {
         // The shared profile stays for the other businesses, without this business in it.
         const main = docs.find((d) => d.path === `customers/${customerId}`);
         const businessIds = (main?.data.businessIds as string[] | undefined) ?? [];
         const businesses = (main?.data.businesses as Record<string, unknown> | undefined) ?? {};
-        if (businessIds.includes(businessId) || businessId in businesses) left += 1;
+        if (businessIds.includes(businessId) || businessId in businesses) left.push(customerId);
       }
     }
     return left;
+  }
+}
+
+/** The customer's merged-away duplicates changed between the first look and the lock. */
+class DuplicatesChanged extends Error {
+  constructor(readonly profiles: string[]) {
+    super('merged-away duplicates changed during the erasure request');
   }
 }
 
@@ -308,7 +361,10 @@ function toView(row: ErasureRow): ErasureView {
     files: { deleted: steps.files.deleted, remaining: steps.files.keys.length },
     cache: {},
     warehouse: { tables: steps.warehouse.tables },
-    firestore: steps.firestore.documentsLeft === undefined ? {} : { documentsLeft: steps.firestore.documentsLeft, checkedAt: steps.firestore.checkedAt },
+    firestore: {
+      ...(steps.firestore.documentsLeft === undefined ? {} : { documentsLeft: steps.firestore.documentsLeft, checkedAt: steps.firestore.checkedAt }),
+      ...(steps.firestore.requeued ? { requeuedDeadProjections: steps.firestore.requeued } : {}),
+    },
   };
   return {
     id: row.id,
@@ -320,6 +376,8 @@ function toView(row: ErasureRow): ErasureView {
     pendingSteps: pendingSteps(steps),
     steps: STEP_NAMES.map((name) => ({ name, status: steps[name].status, completedAt: steps[name].completedAt ?? null, detail: detail[name] })),
     attempts: row.attempts,
+    failures: steps.failures?.count ?? 0,
+    lastFailure: steps.failures ? { error: steps.failures.lastError, at: steps.failures.lastFailedAt } : null,
     nextAttemptAt: row.status === 'PENDING' ? row.nextAttemptAt.toISOString() : null,
     lastError: row.lastError,
     createdAt: row.createdAt.toISOString(),

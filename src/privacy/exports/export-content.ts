@@ -1,5 +1,6 @@
 // What goes into an export, per type, read from every store through the customer data map:
-//   GDPR_FULL           every PostgreSQL table, the Firestore documents, the warehouse rows, and
+//   GDPR_FULL           every PostgreSQL table, the Firestore documents, the warehouse rows (of the
+//                       customer and of each duplicate profile merged into it, labelled), and
 //                       the Art. 15 facts (purposes, categories, sources, recipients, retention,
 //                       the logic of the predictions)
 //   GDPR_BASIC          the profile and transactions (the entries marked `basic`)
@@ -19,10 +20,14 @@ import {
   WAREHOUSE_CUSTOMER_TABLES,
   readFirestoreDocs,
   readPgRows,
+  personProfiles,
   readWarehouseRows,
   type Art15Facts,
   type FirestoreDoc,
   type PgRows,
+  type PgTableEntry,
+  type WarehouseEntry,
+  type WarehouseRows,
 } from '../customer-data-map.js';
 import type { ExportRow } from './exports.repository.js';
 
@@ -120,32 +125,61 @@ export async function collectExport(stores: ExportStores, row: ExportRow, now: D
   }
 }
 
-async function collectPersonal(stores: ExportStores, row: ExportRow, now: Date, basic: boolean): Promise<ExportContent> {
-  const { customerId, businessId } = row;
-  const pgTables = PG_CUSTOMER_TABLES.filter((e) => !basic || e.basic);
-  const whTables = WAREHOUSE_CUSTOMER_TABLES.filter((e) => !basic || e.basic);
+/** One profile's data as the export holds it. */
+interface ProfileData {
+  customerId: string;
+  postgres: PgRows;
+  warehouse: Record<string, Json[]>;
+  warehouseRaw: WarehouseRows;
+  firestore: { path: string; data: Json }[];
+}
+
+async function readProfile(stores: ExportStores, customerId: string, businessId: string, pgTables: PgTableEntry[], whTables: WarehouseEntry[], basic: boolean): Promise<ProfileData> {
   const postgres = await readPgRows(stores.db, customerId, businessId, pgTables);
   const warehouseRaw = await readWarehouseRows(stores.warehouse, customerId, businessId, whTables);
   const warehouse: Record<string, Json[]> = {};
   for (const entry of whTables) warehouse[entry.table] = (warehouseRaw[entry.table] ?? []).map((r) => toJson(r));
   const firestore = basic ? [] : (await readFirestoreDocs(stores.firestore, customerId)).map((d) => forBusiness(d, businessId));
+  return { customerId, postgres, warehouse, warehouseRaw, firestore };
+}
+
+/**
+ * GDPR_FULL / GDPR_BASIC: the customer and every duplicate profile merged into it (personProfiles,
+ * the same list erasure erases), each read through the data map's single-profile conditions. The
+ * customer's data is at the top level (postgres, firestore, warehouse; csv/<table>.csv); each
+ * merged-away profile's under mergedAwayProfiles[] (csv/merged-away/<its id>/<table>.csv), named
+ * as such.
+ */
+async function collectPersonal(stores: ExportStores, row: ExportRow, now: Date, basic: boolean): Promise<ExportContent> {
+  const { customerId, businessId } = row;
+  const pgTables = PG_CUSTOMER_TABLES.filter((e) => !basic || e.basic);
+  const whTables = WAREHOUSE_CUSTOMER_TABLES.filter((e) => !basic || e.basic);
+  const [main, ...merged] = await Promise.all(
+    (await personProfiles(stores.db, customerId, businessId)).map((id) => readProfile(stores, id, businessId, pgTables, whTables, basic)),
+  );
+  const profiles = [main!, ...merged];
 
   const csv: CsvTable[] = [];
-  for (const entry of pgTables) {
-    csv.push({ path: `csv/${entry.table}.csv`, columns: await pgColumns(stores.db, entry.table), rows: postgres[entry.table] ?? [] });
+  for (const profile of profiles) {
+    const dir = profile === main ? 'csv' : `csv/merged-away/${profile.customerId}`;
+    for (const entry of pgTables) {
+      csv.push({ path: `${dir}/${entry.table}.csv`, columns: await pgColumns(stores.db, entry.table), rows: profile.postgres[entry.table] ?? [] });
+    }
+    for (const entry of whTables) {
+      csv.push({ path: `${dir}/warehouse/${entry.table}.csv`, columns: WAREHOUSE_TABLES[entry.table].columns.map((c) => c.name), rows: profile.warehouseRaw[entry.table] ?? [] });
+    }
+    if (!basic) csv.push({ path: `${dir}/firestore.csv`, columns: ['path', 'data'], rows: profile.firestore });
   }
-  for (const entry of whTables) {
-    csv.push({ path: `csv/warehouse/${entry.table}.csv`, columns: WAREHOUSE_TABLES[entry.table].columns.map((c) => c.name), rows: warehouseRaw[entry.table] ?? [] });
-  }
-  if (!basic) csv.push({ path: 'csv/firestore.csv', columns: ['path', 'data'], rows: firestore });
 
+  const sum = (rows: (p: ProfileData) => number) => profiles.reduce((n, p) => n + rows(p), 0);
   const categories = [
-    ...pgTables.map((e) => art15Category('postgresql', e.table, e.art15, postgres[e.table]?.length ?? 0)),
+    ...pgTables.map((e) => art15Category('postgresql', e.table, e.art15, sum((p) => p.postgres[e.table]?.length ?? 0))),
     ...(basic
       ? []
-      : FIRESTORE_CUSTOMER_PATHS.map((p) => art15Category('firestore', p.path, p.art15, firestore.filter((d) => matchesPath(d.path, p.path)).length))),
-    ...whTables.map((e) => art15Category('warehouse', e.table, e.art15, warehouse[e.table]?.length ?? 0)),
+      : FIRESTORE_CUSTOMER_PATHS.map((f) => art15Category('firestore', f.path, f.art15, sum((p) => p.firestore.filter((d) => matchesPath(d.path, f.path)).length)))),
+    ...whTables.map((e) => art15Category('warehouse', e.table, e.art15, sum((p) => p.warehouse[e.table]?.length ?? 0))),
   ];
+  const sections = (p: ProfileData) => ({ postgres: p.postgres, ...(basic ? {} : { firestore: p.firestore }), warehouse: p.warehouse });
   return {
     json: {
       ...header(row, now),
@@ -153,9 +187,13 @@ async function collectPersonal(stores: ExportStores, row: ExportRow, now: Date, 
       note: basic
         ? 'Your profile and transactions as this business holds them. Ask for a full export (GDPR_FULL) for everything else.'
         : 'Everything this business holds about you in this service: the record (postgres), the copy the admin interface reads (firestore) and the analytics warehouse (warehouse).',
-      postgres,
-      ...(basic ? {} : { firestore }),
-      warehouse,
+      ...sections(main!),
+      mergedAwayProfiles: merged.map((p) => ({
+        customerId: p.customerId,
+        mergedIntoId: (p.postgres.customers?.[0]?.merged_into_id as string | undefined) ?? null,
+        note: 'An earlier duplicate profile of yours, merged into the one above; what is still held under it.',
+        ...sections(p),
+      })),
       ...(basic ? {} : { caches: CACHE_ENTRIES.map((c) => ({ store: c.store, description: c.description, note: 'Built from the data above; kept for minutes only.' })) }),
       art15: { ...ART15_GENERAL, categories },
     },

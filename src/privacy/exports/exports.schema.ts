@@ -1,6 +1,7 @@
 // Data exports (GDPR Art. 15 and 20, CCPA right to know): the API contract and the export record
 // as the API shows it.
 import { z } from 'zod';
+import { uuidId } from '../../http/ids.js';
 import { EXPORT_TYPES, type EXPORT_STATUSES } from '../../db/schema/index.js';
 
 export type ExportType = (typeof EXPORT_TYPES)[number];
@@ -9,7 +10,7 @@ export type ExportStatus = (typeof EXPORT_STATUSES)[number];
 /** Archives are kept this long after the request, then deleted (status EXPIRED). */
 export const EXPORT_RETENTION_DAYS = 30;
 
-const uuid = z.uuid({ message: 'must be a UUID' });
+const uuid = uuidId;
 
 export const exportRequestBody = z.strictObject({
   type: z.enum(EXPORT_TYPES, { message: `must be one of ${EXPORT_TYPES.join(', ')}` }),
