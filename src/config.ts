@@ -2,6 +2,7 @@
 // Nothing else in src/ reads process.env. Each variable is listed in the README's configuration table.
 import cron from 'node-cron';
 import { z } from 'zod';
+import { DEFAULT_SOURCE_RANKING, parseSourceRanking } from './identity/survivorship.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -94,7 +95,7 @@ const envSchema = z.object({
   MERGE_SOURCE_RANKING: z
     .string()
     .regex(/^\s*[A-Za-z0-9_-]{1,50}\s*(,\s*[A-Za-z0-9_-]{1,50}\s*)*$/, 'must be source names separated by commas, e.g. manual,square,lightspeed,import')
-    .default('manual,square,lightspeed,import'),
+    .default(DEFAULT_SOURCE_RANKING.join(',')),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -167,7 +168,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
       },
     },
     standing: { cron: e.STANDING_CRON },
-    identity: { sourceRanking: [...new Set(e.MERGE_SOURCE_RANKING.split(',').map((s) => s.trim().toLowerCase()))] },
+    identity: { sourceRanking: parseSourceRanking(e.MERGE_SOURCE_RANKING) },
     // Work queues (exports, erasures, imports): how often a worker looks for due rows, and where files go.
     jobs: { pollIntervalMs: e.JOBS_POLL_INTERVAL_MS, storageDir: e.EXPORT_STORAGE_DIR },
     // Largest import file accepted (bytes), and most customers one bulk operation may change.

@@ -2,13 +2,14 @@
 // of customer ids or a customer-list filter, and a reason) and the audit list's query. Params and
 // filter reuse the schemas of the single-customer APIs, so a value refused there is refused here.
 import { z } from 'zod';
+import { uuidId } from '../http/ids.js';
 import { customerPatch, listCustomersQuery } from '../customers/customers.schema.js';
 import { BULK_OPERATIONS, LOYALTY_TIERS } from '../db/schema/index.js';
 import { AppError, fieldProblems, type FieldProblem } from '../errors.js';
 
 export type BulkOperation = (typeof BULK_OPERATIONS)[number];
 
-const uuid = z.uuid({ message: 'must be a UUID' });
+const uuid = uuidId;
 // The customer API's own tag rules (trimmed, 1–50 characters, no NUL).
 const tagList = customerPatch.shape.tags.unwrap().min(1, 'must list at least one tag');
 

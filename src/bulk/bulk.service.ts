@@ -33,7 +33,7 @@ import {
   unassignFromSegment,
   type BulkOperationRow,
 } from './bulk.repository.js';
-import { listBulkOperationsQuery, parseBulkRequest, type BulkOperation, type BulkRequest } from './bulk.schema.js';
+import { listBulkOperationsQuery, parseBulkRequest, type BulkFilter, type BulkOperation, type BulkRequest } from './bulk.schema.js';
 
 /** Customers per transaction: big enough for set-based statements to pay, small enough to keep locks short. */
 export const BULK_CHUNK = 1_000;
@@ -80,7 +80,7 @@ export class BulkService {
       businessId,
       operation: request.operation,
       params: request.params,
-      selection: request.customerIds ? { customerIds: request.customerIds } : { filter: request.filter },
+      selection: request.customerIds ? { customerIds: request.customerIds } : { filter: auditedFilter(request.filter) },
       requestedBy: principal.subject,
       reason: request.reason,
       matched: ids.length,
@@ -192,6 +192,15 @@ export class BulkService {
       }
     }
   }
+}
+
+/**
+ * The filter as the audit keeps it: `q` is free text (a name, an email, a phone), so only its
+ * length is kept; the other filters are enums, ids, amounts and dates.
+ */
+export function auditedFilter(filter: BulkFilter): Record<string, unknown> {
+  const { q, ...rest } = filter;
+  return q === undefined ? rest : { ...rest, q: { redacted: true, length: q.length } };
 }
 
 function invalid(problems: FieldProblem[]): AppError {

@@ -2,6 +2,7 @@
 // queries, and the inferred types. Timestamps are ISO-8601 with offset, dates YYYY-MM-DD.
 import { isValidPhoneNumber } from 'libphonenumber-js';
 import { z } from 'zod';
+import { uuidId } from '../http/ids.js';
 import { ADDRESS_TYPES, CUSTOMER_STATUSES, CUSTOMER_TYPES, LOYALTY_TIERS, RISK_LEVELS } from '../db/schema/index.js';
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
@@ -53,7 +54,7 @@ const jsonObject = z.record(z.string().max(100), z.unknown()).superRefine((value
   }
 }) as z.ZodType<Record<string, JsonValue>>;
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-const uuid = z.uuid({ message: 'must be a UUID' });
+const uuid = uuidId;
 
 export const countryCode = z
   .string()

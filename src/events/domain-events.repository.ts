@@ -98,18 +98,19 @@ export async function listDomainEvents(ex: Executor, businessId: string, after: 
 
 /**
  * customers.customer.created / updated / deleted for each business the customer belongs to,
- * with the names (never the values) of the changed fields.
+ * with the names (never the values) of the changed fields, plus `payload` when given (ids only,
+ * such as a merge's: no personal data).
  */
 export async function appendCustomerEvents(
   ex: Executor,
   eventType: CustomerEventType,
-  changes: { customerId: string; changedFields: string[] }[],
+  changes: { customerId: string; changedFields: string[]; payload?: Record<string, unknown> }[],
 ): Promise<void> {
   if (changes.length === 0) return;
   await ex.execute(sql`
     INSERT INTO domain_events (business_id, event_type, customer_id, payload)
-    SELECT bc.business_id, ${eventType}, x.customer_id, jsonb_build_object('changedFields', x.changed_fields)
-    FROM jsonb_to_recordset(${JSON.stringify(changes.map((c) => ({ customer_id: c.customerId, changed_fields: c.changedFields })))}::jsonb)
-      AS x(customer_id uuid, changed_fields jsonb)
+    SELECT bc.business_id, ${eventType}, x.customer_id, coalesce(x.payload, '{}'::jsonb) || jsonb_build_object('changedFields', x.changed_fields)
+    FROM jsonb_to_recordset(${JSON.stringify(changes.map((c) => ({ customer_id: c.customerId, changed_fields: c.changedFields, payload: c.payload ?? null })))}::jsonb)
+      AS x(customer_id uuid, changed_fields jsonb, payload jsonb)
     JOIN business_customers bc ON bc.customer_id = x.customer_id`);
 }

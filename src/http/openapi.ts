@@ -191,6 +191,8 @@ const erasureBody = z
       }),
     ),
     attempts: z.number().int(),
+    failures: z.number().int().meta({ description: 'Attempts that failed with an error; an erasure never gives up, it retries at its capped backoff (an hour)' }),
+    lastFailure: z.object({ error: z.string(), at: z.string() }).nullable().meta({ description: 'The last failed attempt (no personal data)' }),
     nextAttemptAt: z.string().nullable(),
     lastError: z.string().nullable(),
     createdAt: z.string(),
@@ -285,6 +287,7 @@ const bulkOperationBody = z
     changed: z.number().int(),
     skipped: z.number().int().meta({ description: 'Left unchanged because the change would break a rule (more than 100 tags)' }),
     unchanged: z.number().int(),
+    selection: z.looseObject({}).meta({ description: '{ customerIds } or { filter }; a filter’s free-text q is kept as { redacted: true, length }' }),
     durationMs: z.number().int().nullable(),
   })
   .meta({ id: 'BulkOperation', description: 'The audit of a bulk operation: what, on whom (selection), by whom, why, counts' });
@@ -445,7 +448,7 @@ export function buildOpenApiDocument() {
         },
         '/erasures/{id}': {
           get: op({
-            summary: 'One erasure: status (PENDING, PROCESSING, COMPLETED, FAILED) and which steps are still pending (admin only)',
+            summary: 'One erasure: status (PENDING, PROCESSING, COMPLETED; it never gives up), which steps are still pending, failures and the last error (admin only)',
             requestParams: { path: erasureIdParams },
             responses: { '200': ok('The erasure', erasureBody), ...errors('INVALID_INPUT', 'NOT_FOUND'), ...common },
           }),

@@ -210,6 +210,16 @@ function scoredPage(q: DuplicateSearch): SQL {
     LIMIT ${q.limit + 1}`;
 }
 
+/** Whether the customer is a live customer of the business: linked to it, not deleted, erased or merged away. */
+export async function isLiveCustomerOf(db: Db, businessId: string, customerId: string): Promise<boolean> {
+  const rows = await queryRows<{ one: number }>(
+    db,
+    sql`SELECT 1 AS one FROM customers c JOIN business_customers bc ON bc.customer_id = c.id AND bc.business_id = ${businessId}::uuid
+        WHERE c.id = ${customerId}::uuid AND c.deleted_at IS NULL AND c.erased_at IS NULL AND c.merged_into_id IS NULL`,
+  );
+  return rows.length > 0;
+}
+
 /** Display fields of the customers of a page (the API is entitled to them; logs never get them). */
 export async function loadPairCustomers(db: Db, ids: string[]) {
   if (ids.length === 0) return new Map<string, PairCustomer>();

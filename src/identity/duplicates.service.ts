@@ -1,10 +1,10 @@
 // Duplicate detection for a business: candidate pairs with a score and the reasons (rule names and
 // similarities, never the values), a page at a time in (score desc, ids) order.
-import { sql } from 'drizzle-orm';
-import { queryRows, type Db } from '../db/db.client.js';
+import type { Db } from '../db/db.client.js';
 import { AppError, invalidInput } from '../errors.js';
 import {
   findDuplicatePairs,
+  isLiveCustomerOf,
   isStatementTimeout,
   loadPairCustomers,
   NAME_CONFLICT_BELOW,
@@ -38,7 +38,7 @@ export class DuplicatesService {
     const parsed = duplicatesQuery.safeParse(query ?? {});
     if (!parsed.success) throw invalidInput(parsed.error, 'query');
     const q = parsed.data;
-    if (q.customerId && !(await this.isLiveCustomer(businessId, q.customerId))) {
+    if (q.customerId && !(await isLiveCustomerOf(this.db, businessId, q.customerId))) {
       throw new AppError('NOT_FOUND', `Customer ${q.customerId} not found`, [{ field: 'query.customerId', message: 'no such customer' }]);
     }
     const rows = await findDuplicatePairs(this.db, {
@@ -66,15 +66,6 @@ export class DuplicatesService {
       limit: q.limit,
       minScore: q.minScore,
     };
-  }
-
-  private async isLiveCustomer(businessId: string, customerId: string): Promise<boolean> {
-    const rows = await queryRows<{ one: number }>(
-      this.db,
-      sql`SELECT 1 AS one FROM customers c JOIN business_customers bc ON bc.customer_id = c.id AND bc.business_id = ${businessId}::uuid
-          WHERE c.id = ${customerId}::uuid AND c.deleted_at IS NULL AND c.erased_at IS NULL AND c.merged_into_id IS NULL`,
-    );
-    return rows.length > 0;
   }
 }
 

@@ -1,7 +1,8 @@
 // Input of the identity routes (duplicates, merges, undo), validated with zod; errors name the field.
 import { z } from 'zod';
+import { uuidId } from '../http/ids.js';
 
-const uuid = z.uuid({ message: 'must be a UUID' });
+const uuid = uuidId;
 const limit = z.coerce.number().int().min(1, 'must be at least 1').max(200, 'must be at most 200').default(50);
 const cursor = z.string().max(500, 'is not a cursor this API returned').optional();
 

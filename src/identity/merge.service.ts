@@ -87,6 +87,12 @@ export interface MergeDeps {
 
 const field = (name: string, message: string) => [{ field: name, message }];
 
+/**
+ * A customer's part in a merge or an undo, as changeCustomers records it. The event payload names
+ * the merge and both customers (ids only), so a consumer of either event can follow the other.
+ */
+type CustomerChange = { event: CustomerEventType; changedFields: string[]; payload: { mergeId: string; survivorId: string; mergedId: string } };
+
 export class MergeService {
   constructor(private readonly deps: MergeDeps) {}
 
@@ -179,9 +185,10 @@ export class MergeService {
       const after = (await loadAggregate(tx, survivorId))!;
       const changed = changedFieldNames(survivor, after);
       if (counts.activities > 0) changed.push('activities');
-      return new Map<string, { event: CustomerEventType; changedFields: string[] }>([
-        [survivorId, { event: 'customers.customer.merged', changedFields: changed }],
-        [mergedId, { event: 'customers.customer.merged', changedFields: ['mergedIntoId', 'deletedAt'] }],
+      const payload = { mergeId: record.id, survivorId, mergedId };
+      return new Map<string, CustomerChange>([
+        [survivorId, { event: 'customers.customer.merged', changedFields: changed, payload }],
+        [mergedId, { event: 'customers.customer.merged', changedFields: ['mergedIntoId', 'deletedAt'], payload }],
       ]);
     });
     await this.dropCachedProfiles(ctx.businessId, [survivorId, mergedId]);
@@ -225,11 +232,12 @@ export class MergeService {
       record = await markUndone(tx, mergeId, ctx.actor, now, report);
       if (report.movedBack.customer_activities > 0) await appendActivitiesRepair(tx, survivorId);
 
-      const changes = new Map<string, { event: CustomerEventType; changedFields: string[] }>();
+      const changes = new Map<string, CustomerChange>();
+      const payload = { mergeId, survivorId, mergedId };
       for (const [id, was] of [[survivorId, survivor], [mergedId, merged]] as const) {
         const changed = changedFieldNames(was, (await loadAggregate(tx, id))!);
         if (id === survivorId && report.movedBack.customer_activities > 0) changed.push('activities');
-        changes.set(id, { event: 'customers.customer.unmerged', changedFields: changed });
+        changes.set(id, { event: 'customers.customer.unmerged', changedFields: changed, payload });
       }
       return changes;
     });

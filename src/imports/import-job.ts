@@ -91,7 +91,8 @@ export class ImportJob implements QueueHandler {
       }
       if (err instanceof HeaderError || err instanceof FileFormatError) {
         await this.fail(record, err.message);
-        log.info({ reason: err.message }, 'import failed: the file cannot be imported');
+        // The code, not the message: the log is no place for anything read from the file.
+        log.info({ reason: err.code }, 'import failed: the file cannot be imported');
         return;
       }
       // The last attempt: the row becomes FAILED, and its file must not outlive it.
@@ -105,14 +106,14 @@ export class ImportJob implements QueueHandler {
 
   private async importRows(record: ImportRecord, claim: ClaimedRow, log: Logger): Promise<ImportCounts> {
     const stored = record.storageKey ? await this.deps.storage.get(record.storageKey) : undefined;
-    if (!stored) throw new FileFormatError('The uploaded file is no longer in storage; upload it again');
+    if (!stored) throw new FileFormatError('FILE_MISSING', 'The uploaded file is no longer in storage; upload it again');
     const counter = new ByteCounter();
     stored.body.on('error', (err) => counter.destroy(err));
     const rows = readRows(record.format, stored.body.pipe(counter));
     const batchRows = this.deps.batchRows ?? IMPORT_BATCH_ROWS;
     try {
       const first = await rows.next();
-      if (first.done) throw new FileFormatError('The file is empty: it needs a header row');
+      if (first.done) throw new FileFormatError('EMPTY_FILE', 'The file is empty: it needs a header row');
       const header = first.value;
       const map = mapHeader(header);
       const counts: ImportCounts = {

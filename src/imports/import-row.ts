@@ -67,36 +67,63 @@ export interface ColumnMap {
   headerOf(field: ImportField): string;
 }
 
-/** The header is unusable: unknown or repeated columns, or no email column. The whole import fails. */
-export class HeaderError extends Error {}
+/** Why a header is unusable: logged instead of the message. */
+export type HeaderErrorCode = 'UNKNOWN_COLUMNS' | 'REPEATED_COLUMN' | 'NO_EMAIL_COLUMN';
+
+/**
+ * The header is unusable: unknown or repeated columns, or no email column. The whole import fails.
+ * The message names columns by position only: a file without a header row makes its first data
+ * row (an email, names) the "header", and the message is stored and shown (customer_imports.last_error).
+ */
+export class HeaderError extends Error {
+  constructor(
+    readonly code: HeaderErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A cell that looks like a value rather than a column name: an email, a phone, a date, a number. */
+const LOOKS_LIKE_DATA = /[@\d]/;
 
 /**
  * Maps a header row. Unknown columns fail the import (a misspelt column would otherwise drop its
- * data silently); columns with an empty header are ignored. Header names are not PII.
+ * data silently); columns with an empty header are ignored. Columns are named by position (1 is
+ * the first), never by their text.
  */
 export function mapHeader(header: readonly string[]): ColumnMap {
   const columns: ColumnMap['columns'] = [];
-  const unknown: string[] = [];
-  const seen = new Map<ImportField, string>();
+  const unknown: number[] = [];
+  let looksLikeData = false;
+  const seen = new Map<ImportField, { name: string; position: number }>();
   header.forEach((raw, index) => {
     const name = raw.trim();
     if (name === '') return;
     const field = FIELD_BY_NAME.get(normaliseHeader(name));
     if (!field) {
-      unknown.push(name);
+      unknown.push(index + 1);
+      if (LOOKS_LIKE_DATA.test(name)) looksLikeData = true;
       return;
     }
     const earlier = seen.get(field);
-    if (earlier !== undefined) throw new HeaderError(`Columns "${earlier}" and "${name}" both give ${HEADER_NAMES[field][0]}; keep one`);
-    seen.set(field, name);
+    if (earlier !== undefined) {
+      throw new HeaderError('REPEATED_COLUMN', `Columns ${earlier.position} and ${index + 1} both give ${HEADER_NAMES[field][0]}; keep one`);
+    }
+    seen.set(field, { name, position: index + 1 });
     columns.push({ index, field, header: name });
   });
   if (unknown.length > 0) {
     const accepted = Object.values(HEADER_NAMES).map((names) => names[0]).join(', ');
-    throw new HeaderError(`Unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u.slice(0, 100)}"`).join(', ')}; accepted columns: ${accepted} (see the README for other spellings)`);
+    const positions = unknown.length > 20 ? `${unknown.slice(0, 20).join(', ')} and ${unknown.length - 20} more` : unknown.join(', ');
+    const hint = looksLikeData ? '; the first row looks like data, not column names: the file seems to have no header row, and it needs one' : '';
+    throw new HeaderError(
+      'UNKNOWN_COLUMNS',
+      `Unknown header in column${unknown.length > 1 ? 's' : ''} ${positions} (counting from 1)${hint}; accepted columns: ${accepted} (see the README for other spellings)`,
+    );
   }
-  if (!seen.has('email')) throw new HeaderError('The header has no email column: rows are matched to customers by email');
-  return { columns, headerOf: (field) => seen.get(field) ?? HEADER_NAMES[field][0]! };
+  if (!seen.has('email')) throw new HeaderError('NO_EMAIL_COLUMN', 'The header has no email column: rows are matched to customers by email');
+  return { columns, headerOf: (field) => seen.get(field)?.name ?? HEADER_NAMES[field][0]! };
 }
 
 export interface RowProblem {

@@ -1,6 +1,7 @@
 // The imports API's contract: the accepted file types, the upload's query, and the list and
 // rejection-page queries. The file's rows are validated by import-row.ts.
 import { z } from 'zod';
+import { uuidId } from '../http/ids.js';
 
 export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -22,7 +23,7 @@ export const uploadQuery = z.strictObject({
     .optional(),
 });
 
-export const importIdParams = z.strictObject({ id: z.uuid({ message: 'must be a UUID' }) });
+export const importIdParams = z.strictObject({ id: uuidId });
 
 export const listImportsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),

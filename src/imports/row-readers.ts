@@ -10,8 +10,18 @@ import type { IMPORT_FORMATS } from '../db/schema/index.js';
 
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
+/** Why a file cannot be read: logged instead of the message. */
+export type FileFormatErrorCode = 'MALFORMED_CSV' | 'NOT_XLSX' | 'NO_WORKSHEET' | 'EMPTY_FILE' | 'FILE_MISSING';
+
 /** The file cannot be read as its format: the import fails with this message (no cell values in it). */
-export class FileFormatError extends Error {}
+export class FileFormatError extends Error {
+  constructor(
+    readonly code: FileFormatErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** Counts the bytes that pass through. */
 export class ByteCounter extends Transform {
@@ -42,7 +52,7 @@ export async function* readCsvRows(body: Readable): AsyncGenerator<string[]> {
     }
   } catch (err) {
     // csv-parse messages quote the offending characters: keep the code and line only.
-    if (err instanceof CsvError) throw new FileFormatError(`The CSV is malformed near line ${typeof err.lines === 'number' ? err.lines : '?'} (${err.code})`);
+    if (err instanceof CsvError) throw new FileFormatError('MALFORMED_CSV', `The CSV is malformed near line ${typeof err.lines === 'number' ? err.lines : '?'} (${err.code})`);
     throw err;
   } finally {
     parser.destroy();
@@ -81,11 +91,11 @@ export async function* readXlsxRows(body: Readable): AsyncGenerator<string[]> {
     }
   } catch (err) {
     if (err instanceof Error && /zip|signature|end of central directory|invalid|unexpected/i.test(err.message)) {
-      throw new FileFormatError('The file is not a readable .xlsx workbook');
+      throw new FileFormatError('NOT_XLSX', 'The file is not a readable .xlsx workbook');
     }
     throw err;
   }
-  if (sheets === 0) throw new FileFormatError('The workbook has no worksheet');
+  if (sheets === 0) throw new FileFormatError('NO_WORKSHEET', 'The workbook has no worksheet');
 }
 
 function cellText(value: unknown): string {

@@ -2,6 +2,7 @@
 // path parameters) and the shapes it answers with (the unified profile, the agent context).
 // Timestamps are ISO-8601 with an offset on the way in, ISO strings on the way out.
 import { z } from 'zod';
+import { uuidId } from '../http/ids.js';
 import { isoDateTime } from '../customers/customers.schema.js';
 import { INTERACTION_CHANNELS } from '../db/schema/index.js';
 import type { CustomerPrediction } from './predictions/predictor.js';
@@ -20,7 +21,7 @@ const entities = z
   .refine((v) => Buffer.byteLength(JSON.stringify(v)) <= MAX_ENTITIES_BYTES, { message: `must be at most ${MAX_ENTITIES_BYTES} bytes as JSON` });
 
 export const learnBody = z.strictObject({
-  customerId: z.uuid({ message: 'must be a UUID' }),
+  customerId: uuidId,
   sessionId: required(255),
   message: required(20_000),
   response: text(20_000).optional(),
@@ -60,7 +61,7 @@ export const purchaseBody = z.strictObject({
 });
 export type PurchaseInput = z.output<typeof purchaseBody>;
 
-export const customerIdParams = z.strictObject({ customerId: z.uuid({ message: 'must be a UUID' }) });
+export const customerIdParams = z.strictObject({ customerId: uuidId });
 export const noQuery = z.strictObject({});
 
 export interface InteractionView {

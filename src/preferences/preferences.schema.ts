@@ -2,6 +2,7 @@
 // without a stored row, and the inferred types. The defaults here are the one source the service
 // and the audience query use; the table's column defaults (migration 0004) must agree with them.
 import { z } from 'zod';
+import { uuidId } from '../http/ids.js';
 import { timezone } from '../customers/customers.schema.js';
 import { PREFERENCE_CHANNELS, PREFERENCE_FREQUENCIES } from '../db/schema/index.js';
 
@@ -96,7 +97,7 @@ export type PreferencesUpdate = z.output<typeof preferencesUpdate>;
 export const audienceQuery = z.strictObject({
   channel: z.enum(PREFERENCE_CHANNELS, { message: `must be one of ${PREFERENCE_CHANNELS.join(', ')}` }),
   purpose: z.enum(AUDIENCE_PURPOSES, { message: `must be one of ${AUDIENCE_PURPOSES.join(', ')}` }),
-  segmentId: z.uuid({ message: 'must be a UUID' }).optional(),
+  segmentId: uuidId.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(200).optional(),
 });

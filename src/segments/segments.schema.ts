@@ -1,6 +1,7 @@
 // The segments API's contract: create/update bodies and list queries. Criteria are validated by
 // segment-criteria.ts, which names the rule at fault.
 import { z } from 'zod';
+import { uuidId, uuidIdWith } from '../http/ids.js';
 
 const name = z.string().trim().min(1, 'is required').max(255, 'must be at most 255 characters');
 const description = z.string().trim().max(2000, 'must be at most 2000 characters').nullable();
@@ -29,7 +30,7 @@ export const updateSegmentBody = z
   .strictObject({ name: name.optional(), description: description.optional(), criteria: z.unknown().optional(), isActive: z.boolean().optional() })
   .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'must change at least one of name, description, criteria, isActive' });
 
-export const segmentIdParams = z.object({ id: z.uuid({ message: 'must be a UUID' }) });
+export const segmentIdParams = z.object({ id: uuidId });
 
 export const listSegmentsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
@@ -37,5 +38,5 @@ export const listSegmentsQuery = z.strictObject({
 });
 export const segmentMembersPageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.uuid({ message: 'is not a cursor this API returned' }).optional(),
+  cursor: uuidIdWith('is not a cursor this API returned').optional(),
 });

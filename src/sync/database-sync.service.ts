@@ -237,7 +237,7 @@ export class DatabaseSyncService {
   async changeCustomers(
     customerIds: string[],
     ctx: { businessId: string; actor?: string; includeGone?: boolean },
-    work: (tx: Tx, before: Map<string, CustomerAggregate>) => Promise<Map<string, { event: CustomerEventType; changedFields: string[] }>>,
+    work: (tx: Tx, before: Map<string, CustomerAggregate>) => Promise<Map<string, { event: CustomerEventType; changedFields: string[]; payload?: Record<string, unknown> }>>,
   ): Promise<{ customers: Map<string, CustomerAggregate>; syncLogIds: string[] }> {
     const ids = [...new Set(customerIds)].sort();
     const result = await this.inTransaction(async (tx) => {
@@ -257,7 +257,7 @@ export class DatabaseSyncService {
       const committed: CommittedChange[] = [];
       for (const id of changed) {
         const aggregate = after.get(id)!;
-        const { event, changedFields } = changes.get(id)!;
+        const { event, changedFields, payload } = changes.get(id)!;
         const syncLogId = await appendSyncLog(tx, {
           entityType: 'customer',
           entityId: id,
@@ -266,7 +266,7 @@ export class DatabaseSyncService {
           contentHash: aggregateHash(aggregate),
           changedFields,
         });
-        await appendCustomerEvents(tx, event, [{ customerId: id, changedFields }]);
+        await appendCustomerEvents(tx, event, [{ customerId: id, changedFields, payload }]);
         syncLogIds.push(syncLogId);
         committed.push({ customerId: id, version: aggregate.version, syncLogId });
       }

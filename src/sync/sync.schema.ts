@@ -1,9 +1,10 @@
 // The sync operations API's contract (admin only): the outbox log listing query and the retry
 // body. Errors name the field (`query.status`, `body.ids.0`, ...).
 import { z } from 'zod';
+import { uuidId } from '../http/ids.js';
 import { SYNC_STATUSES } from '../db/schema/index.js';
 
-const uuid = z.uuid({ message: 'must be a UUID' });
+const uuid = uuidId;
 
 export const MAX_RETRY_IDS = 1000;
 

@@ -214,11 +214,16 @@ describe('POST /customers/:id/merge', () => {
     const list = await request(t.app).get('/api/v1/customers?limit=200').set(auth(b.token)).expect(200);
     expect(list.body.data.map((c: { id: string }) => c.id)).not.toContain(merged);
 
-    const events = await q<{ customer_id: string; event_type: string }>(
-      "SELECT customer_id::text, event_type FROM domain_events WHERE event_type = 'customers.customer.merged' AND customer_id = ANY($1::uuid[]) ORDER BY id",
+    const events = await q<{ customer_id: string; event_type: string; payload: Record<string, unknown> }>(
+      "SELECT customer_id::text, event_type, payload FROM domain_events WHERE event_type = 'customers.customer.merged' AND customer_id = ANY($1::uuid[]) ORDER BY id",
       [[survivor, merged]],
     );
     expect(events.map((e) => e.customer_id).sort()).toEqual([survivor, merged].sort());
+    // Ids only: either event leads to the merge and the other customer.
+    const payloadOf = (id: string) => events.find((e) => e.customer_id === id)!.payload;
+    expect(payloadOf(survivor)).toEqual({ mergeId: record.id, survivorId: survivor, mergedId: merged, changedFields: expect.arrayContaining(['lastName', 'activities']) });
+    expect(payloadOf(merged)).toEqual({ mergeId: record.id, survivorId: survivor, mergedId: merged, changedFields: ['mergedIntoId', 'deletedAt'] });
+    expect(JSON.stringify(events)).not.toMatch(/@|Ann|Lee/);
 
     // Firestore: the merged customer's document and subcollections are gone, the survivor shows the merged data.
     await t.projector.drain();
@@ -340,11 +345,16 @@ describe('POST /merges/:id/undo', () => {
     expect(await firestoreOf(merged)).toEqual(before.fsMerged);
     expect((await t.reconciler.run({ fix: false })).driftCount).toBe(0);
 
-    const events = await q<{ customer_id: string }>(
-      "SELECT customer_id::text FROM domain_events WHERE event_type = 'customers.customer.unmerged' AND customer_id = ANY($1::uuid[])",
+    const events = await q<{ customer_id: string; payload: { changedFields: string[] } }>(
+      "SELECT customer_id::text, payload FROM domain_events WHERE event_type = 'customers.customer.unmerged' AND customer_id = ANY($1::uuid[])",
       [[survivor, merged]],
     );
     expect(events.map((e) => e.customer_id).sort()).toEqual([survivor, merged].sort());
+    for (const e of events) {
+      expect(e.payload).toEqual({ mergeId, survivorId: survivor, mergedId: merged, changedFields: expect.any(Array) });
+      expect(e.payload.changedFields.length).toBeGreaterThan(0);
+    }
+    expect(events.find((e) => e.customer_id === merged)!.payload.changedFields).toEqual(expect.arrayContaining(['mergedIntoId', 'deletedAt']));
 
     const twice = await request(t.app).post(`/api/v1/merges/${mergeId}/undo`).set(auth(b.token)).expect(409);
     expect(twice.body).toMatchObject({ code: 'CONFLICT', details: [{ field: 'params.id' }] });
@@ -431,5 +441,39 @@ describe('GET /merges', () => {
     expect(one.body.data.map((m: { id: string }) => m.id)).toEqual([ids[1]]);
     const bad = await request(t.app).get('/api/v1/merges?cursor=nope').set(auth(b.token)).expect(400);
     expect(bad.body.details[0].field).toBe('query.cursor');
+  });
+});
+
+describe('ids in upper case', () => {
+  it('merge, self-merge, GET, list, duplicates and undo behave exactly as with the lower-case ids', async () => {
+    const b = await t.newBusiness('Upper case');
+    const { survivor, merged } = await seedPair(b);
+    const up = (id: string) => id.toUpperCase();
+    const get = (path: string) => request(t.app).get(path).set(auth(b.token));
+
+    // A customer read by either spelling is the same customer.
+    expect((await get(`/api/v1/customers/${up(survivor)}`).expect(200)).body.data).toEqual((await get(`/api/v1/customers/${survivor}`).expect(200)).body.data);
+    const dupes = async (id: string): Promise<unknown[]> => (await get(`/api/v1/customers/duplicates?customerId=${id}&minScore=0.25`).expect(200)).body.data as unknown[];
+    // A third record of the same person (same phone and name) is a candidate duplicate.
+    await create(b, { phone: '+14155550101', firstName: 'Ann', lastName: null });
+    expect((await dupes(survivor)).length).toBeGreaterThan(0);
+    expect(await dupes(up(survivor))).toEqual(await dupes(survivor));
+
+    // Itself, written in another case, is still itself.
+    const self = await merge(b, survivor, { sourceId: up(survivor) }).expect(400);
+    expect(self.body.details).toEqual([expect.objectContaining({ field: 'body.sourceId' })]);
+
+    const res = await merge(b, up(survivor), { sourceId: up(merged) }).expect(201);
+    const mergeId = res.body.data.merge.id as string;
+    expect(res.body.data.merge).toMatchObject({ survivorId: survivor, mergedId: merged });
+    expect(res.body.data.customer.id).toBe(survivor);
+    expect((await aggregate(merged)).mergedIntoId).toBe(survivor);
+    expect((await get(`/api/v1/merges/${up(mergeId)}`).expect(200)).body.data).toEqual((await get(`/api/v1/merges/${mergeId}`).expect(200)).body.data);
+    expect((await get(`/api/v1/merges?customerId=${up(merged)}`).expect(200)).body.data.map((m: { id: string }) => m.id)).toEqual([mergeId]);
+    await get(`/api/v1/customers/${up(merged)}`).expect(404);
+
+    const undone = await request(t.app).post(`/api/v1/merges/${up(mergeId)}/undo`).set(auth(b.token)).expect(200);
+    expect(undone.body.data.merge).toMatchObject({ id: mergeId, status: 'undone' });
+    expect((await aggregate(merged)).mergedIntoId).toBeNull();
   });
 });

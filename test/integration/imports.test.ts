@@ -16,6 +16,7 @@ import { IMPORT_QUEUE, ImportJob } from '../../src/imports/import-job.js';
 import { XLSX_CONTENT_TYPE } from '../../src/imports/imports.schema.js';
 import { claimNext } from '../../src/jobs/work-queue.js';
 import { buildCustomer } from '../support/builders.js';
+import { scanPostgres } from '../support/pii-scan.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const MAX_BYTES = 1_000_000;
@@ -288,9 +289,41 @@ describe('customer import', () => {
     run++;
     const report = await importAndRun(csvOf('email,first_name,favourite_colour', [[mail('zed'), 'Zed', 'blue']]));
     expect(report).toMatchObject({ status: 'FAILED', rowsProcessed: 0, created: 0 });
-    expect(report.lastError).toMatch(/Unknown column "favourite_colour"/);
-    expect(report.lastError).not.toMatch(/blue/);
+    // Named by position, not by its text (a header cell may be a customer's data: see the next test).
+    expect(report.lastError).toMatch(/Unknown header in column 3 /);
+    expect(report.lastError).not.toMatch(/favourite|blue|no header row/);
     expect(await customerByEmail(mail('zed'))).toBeUndefined();
+    expect(await storedFiles()).toEqual([]);
+  });
+
+  it('fails a file without a header row naming columns by position only: the first row\'s values are nowhere (error, API, database, logs)', async () => {
+    run++;
+    // The first data row becomes the "header": an email, names, a phone.
+    const values = [mail('nohead'), 'Zebedee', 'Quarterfield', '+14155550177'];
+    const file = Buffer.from(`${values.join(',')}\r\n${[mail('second'), 'Yolanda', 'Pemberton', ''].join(',')}\r\n`);
+    const queued = await upload(file);
+    expect(queued.status).toBe(202);
+    // Processed here with a logger that keeps every line.
+    const lines: string[] = [];
+    const logger = pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) });
+    const job = new ImportJob({ db: t.database.handle.db, sync: t.sync, storage: t.fileStorage, logger });
+    const claim = (await claimNext(t.database.handle.db, IMPORT_QUEUE, new Date()))!;
+    expect(claim.id).toBe(queued.body.data.id);
+    await job.process(claim, new Date());
+
+    const res = await request(t.app).get(`/api/v1/imports/${claim.id}`).set(auth()).expect(200);
+    const report = res.body.data;
+    expect(report).toMatchObject({ status: 'FAILED', rowsProcessed: 0, created: 0 });
+    expect(report.lastError).toMatch(/^Unknown header in columns 1, 2, 3, 4 .*seems to have no header row/);
+    const listed = await request(t.app).get('/api/v1/imports').set(auth()).expect(200);
+    const needles = [...values, 'nohead', 'Yolanda'];
+    const places = { lastError: report.lastError as string, api: JSON.stringify(res.body) + JSON.stringify(listed.body), logs: lines.join('\n') };
+    expect(places.logs).toMatch(/UNKNOWN_COLUMNS/);
+    for (const [place, text] of Object.entries(places)) {
+      for (const needle of needles) expect({ place, found: text.toLowerCase().includes(needle.toLowerCase()) }).toEqual({ place, found: false });
+    }
+    expect(await scanPostgres(t.database.pool, needles)).toEqual([]);
+    expect(await customerByEmail(mail('nohead'))).toBeUndefined();
     expect(await storedFiles()).toEqual([]);
   });
 

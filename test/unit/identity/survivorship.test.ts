@@ -1,6 +1,7 @@
 // The survivorship rule: most recent non-null value from the most trusted source, with the
 // fields that have rules of their own, and the email key duplicate detection compares.
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config.js';
 import { emailMatchKey } from '../../../src/identity/email-match-key.js';
 import {
   chooseValue,
@@ -57,8 +58,11 @@ describe('ranking', () => {
     expect(recordSource(['shopify', 'import'], ranking)).toBe('import');
   });
 
-  it('parses a ranking: trimmed, lower case, each source once', () => {
+  it('parses a ranking: trimmed, lower case, each source once; MERGE_SOURCE_RANKING is read by the same parser, with the same default', () => {
     expect(parseSourceRanking(' Square, manual ,square,,import')).toEqual(['square', 'manual', 'import']);
+    const env = { NODE_ENV: 'test', LOG_LEVEL: 'silent' };
+    expect(parseConfig({ ...env, MERGE_SOURCE_RANKING: ' Lightspeed, manual ,lightspeed' }).identity.sourceRanking).toEqual(['lightspeed', 'manual']);
+    expect(parseConfig(env).identity.sourceRanking).toEqual([...DEFAULT_SOURCE_RANKING]);
   });
 });
 

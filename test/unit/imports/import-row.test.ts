@@ -13,10 +13,37 @@ describe('import header', () => {
   });
 
   it('refuses unknown columns (naming them), a field given twice, and a header without email', () => {
-    expect(() => mapHeader(['email', 'favourite colour', 'shoe size'])).toThrow(/Unknown columns "favourite colour", "shoe size"/);
-    expect(() => mapHeader(['email', 'first_name', 'firstName'])).toThrow(/"first_name" and "firstName" both give first_name/);
+    expect(() => mapHeader(['email', 'favourite colour', 'shoe size'])).toThrow(/Unknown header in columns 2, 3 /);
+    expect(() => mapHeader(['email', 'first_name', 'firstName'])).toThrow(/Columns 2 and 3 both give first_name/);
     expect(() => mapHeader(['first_name', 'phone'])).toThrow(HeaderError);
     expect(() => mapHeader(['first_name', 'phone'])).toThrow(/no email column/);
+  });
+
+  it('never quotes a header cell: a first row of data is named by position and reported as a missing header row', () => {
+    const data = ['ann@example.com', 'Zebedee', 'Quarterfield', '+14155550177'];
+    const err = (() => {
+      try {
+        mapHeader(data);
+      } catch (e) {
+        return e as HeaderError;
+      }
+      throw new Error('mapHeader accepted a row of data');
+    })();
+    expect(err).toBeInstanceOf(HeaderError);
+    expect(err.code).toBe('UNKNOWN_COLUMNS');
+    expect(err.message).toMatch(/^Unknown header in columns 1, 2, 3, 4 .*seems to have no header row/);
+    for (const value of data) expect(err.message.toLowerCase()).not.toContain(value.toLowerCase());
+    // Unknown names that do not look like data get no such hint, and are not quoted either.
+    const plain = (() => {
+      try {
+        mapHeader(['email', 'Favourite Colour']);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    expect(plain).toMatch(/column 2 /);
+    expect(plain).not.toMatch(/Favourite|no header row/);
   });
 });
 
