@@ -158,6 +158,7 @@ CREATE INDEX "idx_customer_imports_queue" ON "customer_imports" USING btree ("ne
 CREATE INDEX "idx_customer_merges_business" ON "customer_merges" USING btree ("business_id","created_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);--> statement-breakpoint
 CREATE INDEX "idx_customer_merges_survivor" ON "customer_merges" USING btree ("survivor_id");--> statement-breakpoint
 CREATE INDEX "idx_customer_merges_merged" ON "customer_merges" USING btree ("merged_id");--> statement-breakpoint
+CREATE INDEX "idx_customer_merges_snapshot_held" ON "customer_merges" USING btree ("undo_until") WHERE "customer_merges"."snapshot" <> '{}'::jsonb;--> statement-breakpoint
 CREATE INDEX "idx_customers_merged_into" ON "customers" USING btree ("merged_into_id") WHERE "customers"."merged_into_id" IS NOT NULL;--> statement-breakpoint
 CREATE INDEX "idx_customers_email_match_key" ON "customers" USING btree ((CASE
   WHEN split_part(lower("email"), '@', 2) IN ('gmail.com', 'googlemail.com')

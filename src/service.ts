@@ -38,7 +38,7 @@ import { PreferencesService } from './preferences/preferences.service.js';
 import { IngestScheduler } from './ingest/ingest-scheduler.js';
 import { SegmentsService } from './segments/segments.service.js';
 import { StandingJob } from './standing/standing-job.js';
-import { QueueWorker, type QueueHandler } from './jobs/queue-worker.js';
+import { QueueWorker, type QueueHandler, type Sweeper } from './jobs/queue-worker.js';
 import { LocalDirectoryStorage } from './privacy/file-storage.js';
 import { BulkService } from './bulk/bulk.service.js';
 import { ImportJob } from './imports/import-job.js';
@@ -49,7 +49,7 @@ import { exportQueueHandler } from './privacy/exports/export-job.js';
 import { ExportsService } from './privacy/exports/exports.service.js';
 import { TiersService } from './tiers/tiers.service.js';
 import { DuplicatesService } from './identity/duplicates.service.js';
-import { MergeService } from './identity/merge.service.js';
+import { MergeService, mergeRetentionSweeper } from './identity/merge.service.js';
 import { IngestService } from './ingest/ingest.service.js';
 import { createWarehouse } from './warehouse/warehouse.factory.js';
 import type { Warehouse } from './warehouse/warehouse.port.js';
@@ -226,11 +226,12 @@ export function createApplication({ config, logger, database, firestore, redis, 
   const memory = new MemoryService({ db: database.db, sync, warehouse, cache: profileCache, predictor: predictions, logger });
   // Exports, erasures and imports: work-queue rows processed by the worker (or here with JOBS_IN_PROCESS).
   const fileStorage = new LocalDirectoryStorage(config.jobs.storageDir);
-  const queueHandlers: QueueHandler[] = [];
+  const queueHandlers: (QueueHandler | Sweeper)[] = [];
   const exportsService = new ExportsService({ db: database.db, storage: fileStorage, onQueued: config.jobsInProcess ? () => queueWorker.wake() : undefined });
   queueHandlers.push(exportQueueHandler({ db: database.db, firestore: firestore.db, warehouse, storage: fileStorage, logger: logger.child({ module: 'exports' }) }));
   const erasures = new ErasureService({ db: database.db, sync, warehouse, fileStorage, profileCache, firestore: firestore.db, logger });
   queueHandlers.push(erasureQueueHandler(erasures));
+  queueHandlers.push(mergeRetentionSweeper(database.db));
   queueHandlers.push(new ImportJob({ db: database.db, sync, storage: fileStorage, logger: logger.child({ module: 'imports' }) }));
   const queueWorker = new QueueWorker(database.db, queueHandlers, logger.child({ module: 'queue-worker' }), undefined, (queue, outcome) =>
     metrics.recordJobRun(queue, outcome === 'failed' ? 'failed' : 'succeeded'),

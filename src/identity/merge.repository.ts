@@ -394,6 +394,22 @@ function keyMatch(t: TrackedTable, left: string, right: string): SQL {
 
 export type MergeRecord = typeof customerMerges.$inferSelect;
 
+/**
+ * Data minimisation: a merge's snapshot (both customers' rows, with their PII) is kept only while
+ * the merge can be undone. An hour after the window closed (so an undo checked just before the
+ * close still finds it) it is replaced by an empty object; the record itself stays.
+ */
+export async function clearClosedSnapshots(ex: Executor, now: Date): Promise<number> {
+  const closedBefore = new Date(now.getTime() - 3_600_000).toISOString();
+  const rows = await queryRows<{ id: string }>(
+    ex,
+    sql`UPDATE customer_merges SET snapshot = '{}'::jsonb
+        WHERE snapshot <> '{}'::jsonb AND undo_until < ${closedBefore}::timestamptz
+        RETURNING id::text AS id`,
+  );
+  return rows.length;
+}
+
 export async function insertMerge(tx: Tx, values: typeof customerMerges.$inferInsert): Promise<MergeRecord> {
   const [row] = await tx.insert(customerMerges).values(values).returning();
   return row!;

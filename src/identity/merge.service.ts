@@ -31,8 +31,10 @@ import { refreshStanding } from '../standing/standing.js';
 import { changedFieldNames } from '../sync/aggregate-diff.js';
 import type { DatabaseSyncService } from '../sync/database-sync.service.js';
 import { appendSyncLog } from '../sync/sync-logs.repository.js';
+import type { Sweeper } from '../jobs/queue-worker.js';
 import {
   captureRows,
+  clearClosedSnapshots,
   customersWithTransactions,
   diffRows,
   findMerge,
@@ -356,3 +358,7 @@ function view(m: Omit<MergeRecord, 'snapshot'> & { snapshot?: unknown }, now: Da
   return { ...rest, status };
 }
 
+/** The worker's retention sweep for merges (see clearClosedSnapshots). */
+export function mergeRetentionSweeper(db: Db): Sweeper {
+  return { name: 'merge-retention', sweep: async (now) => void (await clearClosedSnapshots(db, now)) };
+}

@@ -17,6 +17,14 @@ export interface QueueHandler {
   sweep?(now: Date): Promise<void>;
 }
 
+/** Housekeeping with no rows to claim (a retention sweep), run on every pass beside the queues. */
+export interface Sweeper {
+  name: string;
+  sweep(now: Date): Promise<void>;
+}
+
+const isQueue = (h: QueueHandler | Sweeper): h is QueueHandler => 'spec' in h;
+
 export class QueueWorker {
   private timer: NodeJS.Timeout | undefined;
   /** Each queue runs on its own, so a long import does not hold up exports and erasures. */
@@ -26,7 +34,7 @@ export class QueueWorker {
   constructor(
     private readonly db: Db,
     /** Read when lanes are made, so handlers pushed after construction (as createApplication does) run too. */
-    private readonly handlers: QueueHandler[],
+    private readonly handlers: (QueueHandler | Sweeper)[],
     private readonly logger: Logger,
     private readonly clock: () => Date = () => new Date(),
     private readonly onOutcome?: (queue: string, outcome: 'completed' | 'retried' | 'failed') => void,
@@ -85,9 +93,10 @@ export class QueueWorker {
   }
 
   /** The queue's sweep, then one due row if there is one; true when a row was processed. */
-  private async runOnce(handler: QueueHandler): Promise<boolean> {
+  private async runOnce(handler: QueueHandler | Sweeper): Promise<boolean> {
     const now = this.clock();
     if (handler.sweep) await handler.sweep(now);
+    if (!isQueue(handler)) return false;
     const row = await claimNext(this.db, handler.spec, now);
     if (!row) return false;
     await this.process(handler, row);
@@ -117,7 +126,7 @@ export class QueueWorker {
 }
 
 interface Lane {
-  handler: QueueHandler;
+  handler: QueueHandler | Sweeper;
   pass?: Promise<void>;
   again: boolean;
 }

@@ -403,6 +403,27 @@ describe('POST /merges/:id/undo', () => {
     expect((await aggregate(merged)).mergedIntoId).toBe(survivor);
   });
 
+  it('drops the snapshot (both customers’ PII) once the undo window has closed, keeping the record', async () => {
+    const { survivor, merged } = await seedPair(b);
+    const res = await merge(b, survivor, { sourceId: merged }).expect(201);
+    const mergeId = res.body.data.merge.id as string;
+    const snapshotOf = async () =>
+      (await t.database.pool.query<{ snapshot: Record<string, unknown> }>(`SELECT snapshot FROM customer_merges WHERE id = $1`, [mergeId])).rows[0]!.snapshot;
+    const undoUntil = Date.parse(res.body.data.merge.undoUntil);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    // Still undoable (and just after the close, within the hour's margin): the sweep keeps it.
+    for (const at of [undoUntil - 60_000, undoUntil + 60_000]) {
+      vi.setSystemTime(at);
+      await t.queueWorker.drain();
+      expect(Object.keys(await snapshotOf()).length).toBeGreaterThan(0);
+    }
+    vi.setSystemTime(undoUntil + 2 * 3_600_000);
+    await t.queueWorker.drain();
+    expect(await snapshotOf()).toEqual({});
+    const { rows } = await t.database.pool.query(`SELECT survivor_id::text AS s, merged_id::text AS m FROM customer_merges WHERE id = $1`, [mergeId]);
+    expect(rows[0]).toEqual({ s: survivor, m: merged });
+  });
+
   it('answers 404 for another business’s merge and 403 without the permission', async () => {
     const { survivor, merged } = await seedPair(b);
     const res = await merge(b, survivor, { sourceId: merged }).expect(201);

@@ -122,6 +122,8 @@ export const customerMerges = pgTable(
     index('idx_customer_merges_business').on(t.businessId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('idx_customer_merges_survivor').on(t.survivorId),
     index('idx_customer_merges_merged').on(t.mergedId),
+    // The retention sweep: snapshots still held, by the end of their undo window.
+    index('idx_customer_merges_snapshot_held').on(t.undoUntil).where(sql`${t.snapshot} <> '{}'::jsonb`),
   ],
 );
 
