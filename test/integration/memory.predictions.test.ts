@@ -161,6 +161,29 @@ describe('prediction engine', () => {
     expect(await engine(later).evaluate(business.id)).toBe(0);
   });
 
+  it('counts the purchases of a customer merged into another for the survivor', async () => {
+    const business = await t.newBusiness('Merged purchases');
+    const auth = { authorization: `Bearer ${business.token}` };
+    const create = async () => (await request(t.app).post('/api/v1/customers').set(auth).send(buildCustomer()).expect(201)).body.data.id as string;
+    const [survivor, merged, other] = [await create(), await create(), await create()];
+    const at = new Date('2026-06-01T10:00:00Z');
+    await t.warehouse.upsert('purchases', [
+      purchase(business.id, survivor, 'mp-1', at, 10),
+      purchase(business.id, merged, 'mp-2', new Date(at.getTime() + DAY), 20),
+      purchase(business.id, merged, 'mp-3', new Date(at.getTime() + 2 * DAY), 30),
+      purchase(business.id, other, 'mp-4', at, 40),
+    ]);
+    const before = await engine(new Date('2026-07-01T00:00:00Z')).businessData(business.id);
+    expect(before.events.filter((e) => e.customerId === merged)).toHaveLength(2);
+
+    await request(t.app).post(`/api/v1/customers/${survivor}/merge`).set(auth).send({ sourceId: merged }).expect(201);
+    const after = await engine(new Date('2026-07-01T00:00:00Z')).businessData(business.id);
+    const amounts = (id: string) => after.events.filter((e) => e.customerId === id).map((e) => e.amount).sort((x, y) => x - y);
+    expect(amounts(survivor)).toEqual([10, 20, 30]);
+    expect(amounts(merged)).toEqual([]);
+    expect(amounts(other)).toEqual([40]);
+  });
+
   it('keeps the previous parameters when there is too little data to fit, and says so on the run', async () => {
     const business = await t.newBusiness('Tiny shop');
     const id = (await t.sync.syncCustomer(null, buildCustomer(), { businessId: business.id })).customer.id;

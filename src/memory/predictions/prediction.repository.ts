@@ -24,6 +24,29 @@ export async function customersOf(db: Db, businessId: string, customerId?: strin
   return rows.map((r) => ({ id: r.id, created_at: new Date(r.created_at) }));
 }
 
+/**
+ * The business's customers merged into another, mapped to the customer they now live on (chains
+ * followed: A into B into C maps A and B to C). The warehouse keeps a merged-away customer's id on
+ * its purchases; the models count them for the survivor.
+ */
+export async function survivorsOfMerged(db: Db, businessId: string): Promise<Map<string, string>> {
+  const rows = await queryRows<{ id: string; into: string }>(
+    db,
+    sql`SELECT c.id::text AS id, c.merged_into_id::text AS into FROM customers c
+        WHERE c.merged_into_id IS NOT NULL
+          AND EXISTS (SELECT 1 FROM business_customers bc WHERE bc.customer_id = c.id AND bc.business_id = ${businessId})`,
+  );
+  const into = new Map(rows.map((r) => [r.id, r.into]));
+  const resolved = new Map<string, string>();
+  for (const id of into.keys()) {
+    let at = id;
+    // Bounded by the map's size, so a cycle (which merge refuses) could not loop forever.
+    for (let hops = 0; into.has(at) && hops <= into.size; hops++) at = into.get(at)!;
+    resolved.set(id, at);
+  }
+  return resolved;
+}
+
 export async function interactionCounts(db: Db, businessId: string, since: Date): Promise<Map<string, number>> {
   const rows = await queryRows<{ customer_id: string; n: number }>(
     db,

@@ -21,6 +21,7 @@ import {
   loadModel,
   saveModel,
   startPredictionRun,
+  survivorsOfMerged,
   upsertCustomerPredictions,
   type PredictionRunRow,
 } from './prediction.repository.js';
@@ -61,14 +62,19 @@ export class PredictionService implements Predictor {
     return this.deps.now?.() ?? new Date();
   }
 
-  /** The completed purchases of linked customers of a business, as model events and basket lines. */
+  /**
+   * The completed purchases of linked customers of a business, as model events and basket lines.
+   * A purchase of a customer since merged into another counts for the survivor.
+   */
   async businessData(businessId: string): Promise<BusinessData> {
     const events: PurchaseEvent[] = [];
     const lines: BasketItem[] = [];
     let spend = 0;
+    const survivors = await survivorsOfMerged(this.deps.db, businessId);
     for await (const row of this.deps.warehouse.read('purchases', { business_id: businessId, status: 'completed' })) {
-      const customerId = row.customer_id as string | null;
-      if (!customerId) continue;
+      const linked = row.customer_id as string | null;
+      if (!linked) continue;
+      const customerId = survivors.get(linked) ?? linked;
       const amount = row.amount as number;
       events.push({ customerId, at: row.purchased_at as Date, amount });
       spend += amount;
