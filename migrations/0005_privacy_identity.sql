@@ -160,6 +160,10 @@ CREATE INDEX "idx_customer_merges_survivor" ON "customer_merges" USING btree ("s
 CREATE INDEX "idx_customer_merges_merged" ON "customer_merges" USING btree ("merged_id");--> statement-breakpoint
 CREATE INDEX "idx_customer_merges_snapshot_held" ON "customer_merges" USING btree ("undo_until") WHERE "customer_merges"."snapshot" <> '{}'::jsonb;--> statement-breakpoint
 CREATE INDEX "idx_customers_merged_into" ON "customers" USING btree ("merged_into_id") WHERE "customers"."merged_into_id" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "idx_customers_last_name_search" ON "customers" USING btree (lower("last_name"),"created_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);--> statement-breakpoint
+CREATE INDEX "idx_customers_first_name_search" ON "customers" USING btree (lower("first_name"),"created_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);--> statement-breakpoint
+CREATE INDEX "idx_customers_full_name_search" ON "customers" USING btree (lower("full_name"),"created_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);--> statement-breakpoint
+CREATE INDEX "idx_customers_phone_reversed" ON "customers" USING btree (reverse("phone_normalized") text_pattern_ops);--> statement-breakpoint
 CREATE INDEX "idx_customers_email_match_key" ON "customers" USING btree ((CASE
   WHEN split_part(lower("email"), '@', 2) IN ('gmail.com', 'googlemail.com')
     THEN replace(regexp_replace(split_part(lower("email"), '@', 1), '^([^+]+)\+.*$', '\1'), '.', '') || '@gmail.com'

@@ -2,10 +2,12 @@
 // range, last visit range. Free text, by its shape:
 //   - an email (has an @, or a dot and no space): emails starting with it (or containing it, when
 //     it starts with @);
-//   - a phone number (4 or more digits, no letters): phones containing the digits;
-//   - anything else is a name: names (or emails) containing it first, then names spelt similarly (pg_trgm
-//     similarity ≥ pg_trgm.similarity_threshold, 0.45 for our sessions: db.client.ts), so
-//     "jon smith" finds John Smith.
+//   - a phone number (4 or more digits, no letters): phones ending with the digits, then phones
+//     containing them;
+//   - anything else is a name: the exact last name, then the exact first name (or, for several
+//     words, the exact full name), then names or emails containing it, then names spelt similarly
+//     (pg_trgm similarity ≥ pg_trgm.similarity_threshold, 0.45 for our sessions: db.client.ts),
+//     so "jon smith" finds John Smith.
 // Within each group, and without text, newest first. Groups are read one after the other, each
 // in (created_at, id) order up to what the page still needs; the order is total, so keyset
 // pages never skip or repeat a customer.
@@ -61,17 +63,53 @@ type RawRow = Omit<CustomerListRow, 'createdAt' | 'updatedAt' | 'deletedAt' | 'l
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/** The match groups of a text, best first: each a condition on the customer row. */
-function matchGroups(text: string): SQL[] {
+/**
+ * The match groups of a text, best first: each a condition on the customer row that excludes the
+ * groups before it (`IS NOT TRUE`: a null column must not hide a row from a later group). The
+ * first group of each shape is an equality or range of an index that also holds the date order
+ * (name) or is narrow (email prefix, phone suffix), so a common name or a typical search is read
+ * in index order and stops at the page.
+ */
+interface MatchGroup {
+  where: SQL;
+  /**
+   * Read in date order through an index that holds it (an exact name, or no text): stops at the
+   * page. Otherwise every match is read through its own index and then sorted: bounded by the
+   * number of matches, where the planner, misjudging a trigram or prefix condition as common,
+   * could instead walk the whole date index for a rare one.
+   */
+  ordered: boolean;
+}
+
+function matchGroups(text: string): MatchGroup[] {
   const q = text.toLowerCase();
   const digits = q.replace(/\D/g, '');
   if (q.includes('@') || (/\./.test(q) && !/\s/.test(q))) {
-    return [q.startsWith('@') ? sql`c.email_lowercase LIKE ${`%${escapeLike(q)}%`}` : sql`c.email_lowercase LIKE ${`${escapeLike(q)}%`}`];
+    const where = q.startsWith('@') ? sql`c.email_lowercase LIKE ${`%${escapeLike(q)}%`}` : sql`c.email_lowercase LIKE ${`${escapeLike(q)}%`}`;
+    return [{ where, ordered: false }];
   }
-  if (digits.length >= 4 && !/[a-z]/.test(q)) return [sql`c.phone_normalized LIKE ${`%${digits}%`}`];
+  if (digits.length >= 4 && !/[a-z]/.test(q)) {
+    // The last digits of a number are what staff type: ends-with first (idx_customers_phone_reversed).
+    const endsWith = sql`reverse(c.phone_normalized) LIKE ${`${[...digits].reverse().join('')}%`}`;
+    return [
+      { where: endsWith, ordered: false },
+      { where: sql`c.phone_normalized LIKE ${`%${digits}%`} AND (${endsWith}) IS NOT TRUE`, ordered: false },
+    ];
+  }
   const pattern = `%${escapeLike(q)}%`;
+  const groups = /\s/.test(q)
+    ? [sql`lower(c.full_name) = ${q}`]
+    : [sql`lower(c.last_name) = ${q}`, sql`lower(c.first_name) = ${q} AND (lower(c.last_name) = ${q}) IS NOT TRUE`];
+  const exact = sql.join(
+    groups.map((g) => sql`(${g})`),
+    sql` OR `,
+  );
   const contains = sql`(lower(c.full_name) LIKE ${pattern} OR c.email_lowercase LIKE ${pattern})`;
-  return [contains, sql`lower(c.full_name) % ${q} AND NOT (${contains})`];
+  return [
+    ...groups.map((where) => ({ where, ordered: true })),
+    { where: sql`${contains} AND (${exact}) IS NOT TRUE`, ordered: false },
+    { where: sql`lower(c.full_name) % ${q} AND (${contains}) IS NOT TRUE AND (${exact}) IS NOT TRUE`, ordered: false },
+  ];
 }
 
 export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<CustomerListRow[]> {
@@ -88,30 +126,33 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
   if (f.lastVisitFrom) filters.push(sql`m.last_order_date >= ${f.lastVisitFrom}::date`);
   if (f.lastVisitTo) filters.push(sql`m.last_order_date <= ${f.lastVisitTo}::date`);
 
-  const groups = f.q ? matchGroups(f.q) : [sql`true`];
+  const groups: MatchGroup[] = f.q ? matchGroups(f.q) : [{ where: sql`true`, ordered: true }];
   const after = f.after;
   const rows: RawRow[] = [];
   // Group by group, and only as far as the page needs: a later (costlier, fuzzier) group is not
   // read when the earlier ones fill the page.
   for (let group = after?.group ?? 0; group < groups.length && rows.length <= f.limit; group++) {
     const position = after && group === after.group ? sql`AND (c.created_at, c.id) < (${after.at}::timestamptz, ${after.id}::uuid)` : sql``;
+    const { where, ordered } = groups[group]!;
+    const select = sql`SELECT c.id, c.version::int AS version, c.email, c.phone_normalized AS phone, c.first_name AS "firstName",
+          c.last_name AS "lastName", c.full_name AS "fullName", c.status, c.customer_type AS "customerType", c.tags,
+          bc.loyalty_tier AS "loyaltyTier", coalesce(m.total_spent, 0)::float8 AS "totalSpent", m.last_order_date::text AS "lastVisit",
+          c.created_at AS "createdAt", c.updated_at AS "updatedAt", c.deleted_at AS "deletedAt", c.last_active_at AS "lastActiveAt",
+          to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorAt", ${group}::int AS "group"
+        FROM customers c
+        -- A probe of the link's primary key per candidate (OFFSET 0 keeps it a probe): joined
+        -- as a table, the planner hashed all of the business's links for every search.
+        JOIN LATERAL (SELECT l.business_id, l.loyalty_tier FROM business_customers l
+                      WHERE l.business_id = ${f.businessId} AND l.customer_id = c.id OFFSET 0) bc ON true
+        LEFT JOIN customer_metrics m ON m.customer_id = c.id
+        WHERE ${sql.join(filters, sql` AND `)} AND ${where} ${position}`;
+    const limit = f.limit + 1 - rows.length;
     rows.push(
       ...(await queryRows<RawRow>(
         ex,
-        sql`SELECT c.id, c.version::int AS version, c.email, c.phone_normalized AS phone, c.first_name AS "firstName",
-              c.last_name AS "lastName", c.full_name AS "fullName", c.status, c.customer_type AS "customerType", c.tags,
-              bc.loyalty_tier AS "loyaltyTier", coalesce(m.total_spent, 0)::float8 AS "totalSpent", m.last_order_date::text AS "lastVisit",
-              c.created_at AS "createdAt", c.updated_at AS "updatedAt", c.deleted_at AS "deletedAt", c.last_active_at AS "lastActiveAt",
-              to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorAt", ${group}::int AS "group"
-            FROM customers c
-            -- A probe of the link's primary key per candidate (OFFSET 0 keeps it a probe): joined
-            -- as a table, the planner hashed all of the business's links for every search.
-            JOIN LATERAL (SELECT l.business_id, l.loyalty_tier FROM business_customers l
-                          WHERE l.business_id = ${f.businessId} AND l.customer_id = c.id OFFSET 0) bc ON true
-            LEFT JOIN customer_metrics m ON m.customer_id = c.id
-            WHERE ${sql.join(filters, sql` AND `)} AND ${groups[group]!} ${position}
-            ORDER BY c.created_at DESC, c.id DESC
-            LIMIT ${f.limit + 1 - rows.length}`,
+        ordered
+          ? sql`${select} ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit}`
+          : sql`WITH found AS MATERIALIZED (${select}) SELECT * FROM found ORDER BY "createdAt" DESC, id DESC LIMIT ${limit}`,
       )),
     );
   }

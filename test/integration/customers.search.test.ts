@@ -49,11 +49,32 @@ describe('customer search', () => {
     expect(await found('q=2071838750')).toEqual([ids.noName]);
     const smiths = await found('q=smith&limit=50');
     expect(smiths).not.toContain(ids.foreignSmith);
-    // Every name containing "smith", newest first, before any name only spelt like it.
-    const containing = [ids.john, ids.jane, ...Array.from({ length: 7 }, (_, i) => ids[`smith${i}`])];
-    expect(smiths.slice(0, containing.length).sort()).toEqual([...containing].sort());
-    expect(smiths.slice(0, containing.length)).toEqual([...containing].reverse());
-    expect(smiths).toEqual(expect.arrayContaining([ids.jane, ...Array.from({ length: 7 }, (_, i) => ids[`smith${i}`])]));
+    // The exact last name first, newest first; then names containing "smith" (Smithers); then
+    // names only spelt like it.
+    const exact = [ids.john, ...Array.from({ length: 7 }, (_, i) => ids[`smith${i}`])];
+    expect(smiths.slice(0, exact.length)).toEqual([...exact].reverse());
+    expect(smiths[exact.length]).toBe(ids.jane);
+    // A first name exactly, and a full name exactly (several words), before containing matches.
+    expect((await found('q=alex3'))[0]).toBe(ids.smith3);
+    expect((await found('q=jane%20smithers'))[0]).toBe(ids.jane);
+  });
+
+  it('finds the last digits of a phone before numbers that only contain them', async () => {
+    // 0203 ends Alex3's +14155550203 only; 5550 is inside every +1415555… number and ends none.
+    expect(await found('q=0203')).toEqual([ids.smith3]);
+    expect(await found('q=8750')).toEqual([ids.noName]);
+    const containing = await found('q=5550&limit=50');
+    expect(containing.length).toBeGreaterThan(8);
+  });
+
+  it('finds a similarly spelt name of a customer who has no email, and a number ending with the digits before one containing them', async () => {
+    // A business of its own, so the other tests' customers stay as they are.
+    const own = await t.newBusiness('No email');
+    const res = await request(t.app).post('/api/v1/customers').set(auth(own.token)).send(buildCustomer({ firstName: 'Bartholomew', lastName: 'Quigley', email: null, phone: '+14155550999' })).expect(201);
+    expect((await search('q=bartholomew%20quigly', own.token)).data.map((c) => c.id)).toEqual([res.body.data.id]);
+    // A newer number that only contains 0999 comes after the older one that ends with it.
+    const newer = await request(t.app).post('/api/v1/customers').set(auth(own.token)).send(buildCustomer({ email: null, phone: '+14152099912' })).expect(201);
+    expect((await search('q=0999', own.token)).data.map((c) => c.id)).toEqual([res.body.data.id, newer.body.data.id]);
   });
 
   it('pages a search, every match exactly once and in the same order as one page', async () => {

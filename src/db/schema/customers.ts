@@ -82,6 +82,12 @@ export const customers = pgTable(
     index('idx_customers_merged_into').on(t.mergedIntoId).where(sql`${t.mergedIntoId} IS NOT NULL`),
     index('idx_customers_tags').using('gin', t.tags),
     index('idx_customers_custom_attributes').using('gin', t.customAttributes),
+    // Search by exact name, newest first, read in index order (customer-search.repository.ts).
+    index('idx_customers_last_name_search').on(sql`lower(${t.lastName})`, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('idx_customers_first_name_search').on(sql`lower(${t.firstName})`, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('idx_customers_full_name_search').on(sql`lower(${t.fullName})`, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    // Search by the last digits of a phone: a prefix of the reversed number.
+    index('idx_customers_phone_reversed').on(sql`reverse(${t.phoneNormalized}) text_pattern_ops`),
     // Typo-tolerant search (pg_trgm): similarity and substring matches on name, email and phone.
     index('idx_customers_full_name_trgm').using('gin', sql`lower(${t.fullName}) gin_trgm_ops`),
     index('idx_customers_email_trgm').using('gin', sql`${t.emailLowercase} gin_trgm_ops`),
