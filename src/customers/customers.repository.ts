@@ -128,20 +128,6 @@ export async function loadAggregates(
   return new Map(rows.map((row) => [row.id, toAggregate(row, activityLimit)]));
 }
 
-/**
- * The read path's loader of one aggregate: the relational query built once and prepared, so a
- * read neither rebuilds the SQL (most of its CPU otherwise) nor re-plans it.
- */
-export function prepareAggregateReader(db: Db): (id: string) => Promise<CustomerAggregate | undefined> {
-  const query = db.query.customers
-    .findFirst({ where: eq(customers.id, sql.placeholder('id')), with: aggregateWith(AGGREGATE_ACTIVITY_LIMIT) })
-    .prepare('load_customer_aggregate');
-  return async (id) => {
-    const row = await query.execute({ id });
-    return row ? toAggregate(row, AGGREGATE_ACTIVITY_LIMIT) : undefined;
-  };
-}
-
 /** What the profile read returns: the aggregate, its insights for the business, and that business's stored tier configuration row. */
 export interface ProfileRead {
   aggregate: CustomerAggregate;

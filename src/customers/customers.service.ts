@@ -6,7 +6,7 @@ import { searchCustomers, type SearchPosition } from './customer-search.reposito
 import { AppError } from '../errors.js';
 import type { DatabaseSyncService, WriteContext, WriteResult } from '../sync/database-sync.service.js';
 import type { SyncWaiter } from '../sync/sync-waiter.js';
-import { isProjected, prepareAggregateReader, prepareProfileReader, type CustomerAggregate } from './customers.repository.js';
+import { isProjected, prepareProfileReader, type CustomerAggregate } from './customers.repository.js';
 import type { ListCustomersQuery } from './customers.schema.js';
 import type { InsightRow } from './customer-insights.repository.js';
 import { tierConfigFromJson } from '../tiers/tiers.repository.js';
@@ -18,7 +18,6 @@ const DAY_MS = 86_400_000;
 export const AT_RISK_DAYS = 90;
 
 export class CustomersService {
-  private readonly readAggregate: (id: string) => Promise<CustomerAggregate | undefined>;
   private readonly readProfile: ReturnType<typeof prepareProfileReader>;
 
   constructor(
@@ -26,7 +25,6 @@ export class CustomersService {
     private readonly sync: DatabaseSyncService,
     private readonly waiter: SyncWaiter,
   ) {
-    this.readAggregate = prepareAggregateReader(db);
     this.readProfile = prepareProfileReader(db);
   }
 
@@ -34,10 +32,6 @@ export class CustomersService {
   async syncStatus(result: WriteResult, wait: boolean): Promise<'completed' | 'pending'> {
     if (!result.syncLogId) return 'completed';
     return wait ? this.waiter.waitFor(result.syncLogId) : 'pending';
-  }
-
-  async get(businessId: string, id: string, opts: { includeDeleted?: boolean } = {}): Promise<CustomerAggregate> {
-    return visibleTo(businessId, id, await this.readAggregate(id), opts);
   }
 
   /**
