@@ -118,36 +118,3 @@ export async function holdStaticSegment(tx: Tx, businessId: string, segmentId: s
   return rows.length > 0;
 }
 
-/** Adds the customers to the static segment, with a customers.segment.assigned event for each one added. */
-export async function assignToSegment(tx: Tx, businessId: string, segmentId: string, ids: string[], at: Date): Promise<string[]> {
-  const rows = await queryRows<{ id: string }>(
-    tx,
-    sql`WITH added AS (
-          INSERT INTO customer_segment_assignments (segment_id, customer_id, business_id, assigned_at)
-          SELECT ${segmentId}, id, ${businessId}, ${at.toISOString()}::timestamptz FROM unnest(${uuidArray(ids)}) AS id
-          ON CONFLICT DO NOTHING
-          RETURNING customer_id
-        ), events AS (
-          INSERT INTO domain_events (business_id, event_type, customer_id, payload)
-          SELECT ${businessId}, 'customers.segment.assigned', customer_id, jsonb_build_object('segmentId', ${segmentId}::text) FROM added
-        )
-        SELECT customer_id::text AS id FROM added`,
-  );
-  return rows.map((r) => r.id);
-}
-
-/** Removes the customers from the static segment, with a customers.segment.unassigned event for each one removed. */
-export async function unassignFromSegment(tx: Tx, businessId: string, segmentId: string, ids: string[]): Promise<string[]> {
-  const rows = await queryRows<{ id: string }>(
-    tx,
-    sql`WITH removed AS (
-          DELETE FROM customer_segment_assignments WHERE segment_id = ${segmentId} AND customer_id = ANY(${uuidArray(ids)})
-          RETURNING customer_id
-        ), events AS (
-          INSERT INTO domain_events (business_id, event_type, customer_id, payload)
-          SELECT ${businessId}, 'customers.segment.unassigned', customer_id, jsonb_build_object('segmentId', ${segmentId}::text) FROM removed
-        )
-        SELECT customer_id::text AS id FROM removed`,
-  );
-  return rows.map((r) => r.id);
-}

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { uuidId } from '../http/ids.js';
 import { customerPatch, listCustomersQuery } from '../customers/customers.schema.js';
+import type { CustomerSearch } from '../customers/customer-search.repository.js';
 import { BULK_OPERATIONS, LOYALTY_TIERS } from '../db/schema/index.js';
 import { AppError, fieldProblems, type FieldProblem } from '../errors.js';
 
@@ -48,17 +49,8 @@ const bulkBody = z
 /** The filters of GET /api/v1/customers that make sense for a bulk change (no paging, no deleted customers). */
 const PAGING_KEYS = ['limit', 'cursor', 'includeDeleted'] as const;
 
-export interface BulkFilter {
-  status?: string;
-  tag?: string;
-  q?: string;
-  tier?: string;
-  segmentId?: string;
-  minSpent?: number;
-  maxSpent?: number;
-  lastVisitFrom?: string;
-  lastVisitTo?: string;
-}
+/** The customer-list filters a bulk operation selects by (the list's, without paging or deleted customers). */
+export type BulkFilter = Omit<CustomerSearch, 'businessId' | 'includeDeleted' | 'limit' | 'after'>;
 
 export type BulkRequest = {
   [K in BulkOperation]: { operation: K; params: BulkParams[K]; reason: string } & ({ customerIds: string[]; filter?: undefined } | { filter: BulkFilter; customerIds?: undefined });

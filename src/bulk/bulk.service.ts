@@ -15,12 +15,12 @@ import { can, type Principal, type Permission } from '../auth/tokens.js';
 import type { Db, Tx } from '../db/db.client.js';
 import { decodeCursor, keysetPage } from '../db/keyset.js';
 import { searchCustomers } from '../customers/customer-search.repository.js';
+import { changeStaticMembers } from '../segments/segment-membership.js';
 import { AppError, invalidInput, type FieldProblem } from '../errors.js';
 import { findSegment } from '../segments/segments.repository.js';
 import type { DatabaseSyncService } from '../sync/database-sync.service.js';
 import {
   addTags,
-  assignToSegment,
   findBulkOperation,
   finishBulkOperation,
   holdStaticSegment,
@@ -30,7 +30,6 @@ import {
   recordBulkProgress,
   removeTags,
   setTierOverrides,
-  unassignFromSegment,
   type BulkOperationRow,
 } from './bulk.repository.js';
 import { listBulkOperationsQuery, parseBulkRequest, type BulkFilter, type BulkOperation, type BulkRequest } from './bulk.schema.js';
@@ -184,10 +183,13 @@ export class BulkService {
       case 'segment.unassign': {
         const { segmentId } = request.params;
         if (!(await holdStaticSegment(tx, businessId, segmentId))) throw new AppError('CONFLICT', `Segment ${segmentId} was deleted while the operation ran`);
-        const changed =
-          request.operation === 'segment.assign'
-            ? await assignToSegment(tx, businessId, segmentId, ids, (this.deps.now ?? (() => new Date()))())
-            : await unassignFromSegment(tx, businessId, segmentId, ids);
+        const changed = await changeStaticMembers(tx, {
+          businessId,
+          segmentId,
+          customerIds: ids,
+          add: request.operation === 'segment.assign',
+          at: (this.deps.now ?? (() => new Date()))(),
+        });
         return { changed, skipped: 0 };
       }
     }

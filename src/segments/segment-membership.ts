@@ -4,7 +4,7 @@
 // operations, src/bulk/) and no evaluation here adds or removes them, except that a customer who
 // is gone (deleted, erased, merged away, or no longer linked to the business) leaves them too.
 import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
-import { queryRows, type Executor, uuidArray } from '../db/db.client.js';
+import { queryRows, type Executor, type Tx, uuidArray } from '../db/db.client.js';
 import { customerSegments } from '../db/schema/index.js';
 import type { SegmentCriteria } from './segment-criteria.js';
 import { segmentMembersQuery } from './segment-sql.js';
@@ -135,4 +135,32 @@ export async function applyMemberships(
     for (const r of rows) changes.push({ segmentId: segment.id, customerId: r.customer_id, entered: r.entered });
   }
   return changes;
+}
+
+/**
+ * Adds customers to, or removes them from, a static segment (bulk operations): one statement that
+ * changes the assignments and appends a customers.segment.assigned / unassigned event for each
+ * customer whose membership changed. Returns those customers.
+ */
+export async function changeStaticMembers(
+  tx: Tx,
+  m: { businessId: string; segmentId: string; customerIds: string[]; add: boolean; at: Date },
+): Promise<string[]> {
+  const change = m.add
+    ? sql`INSERT INTO customer_segment_assignments (segment_id, customer_id, business_id, assigned_at)
+          SELECT ${m.segmentId}, id, ${m.businessId}, ${m.at.toISOString()}::timestamptz FROM unnest(${uuidArray(m.customerIds)}) AS id
+          ON CONFLICT DO NOTHING
+          RETURNING customer_id`
+    : sql`DELETE FROM customer_segment_assignments WHERE segment_id = ${m.segmentId} AND customer_id = ANY(${uuidArray(m.customerIds)})
+          RETURNING customer_id`;
+  const rows = await queryRows<{ id: string }>(
+    tx,
+    sql`WITH changed AS (${change}), events AS (
+          INSERT INTO domain_events (business_id, event_type, customer_id, payload)
+          SELECT ${m.businessId}, ${m.add ? 'customers.segment.assigned' : 'customers.segment.unassigned'}, customer_id,
+                 jsonb_build_object('segmentId', ${m.segmentId}::text) FROM changed
+        )
+        SELECT customer_id::text AS id FROM changed`,
+  );
+  return rows.map((r) => r.id);
 }
