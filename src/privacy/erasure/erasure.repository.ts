@@ -152,12 +152,7 @@ interface ColumnInfo {
  * confirm), other columns null, or an empty value where the column refuses null.
  */
 async function overwriteAssignments(tx: Tx, table: string, columns: string[]): Promise<SQL[]> {
-  const info = await queryRows<ColumnInfo>(
-    tx,
-    sql`SELECT column_name, data_type, is_nullable, character_maximum_length AS max_length
-        FROM information_schema.columns
-        WHERE table_schema = current_schema() AND table_name = ${table} AND column_name = ANY(${`{${columns.join(',')}}`}::text[])`,
-  );
+  const info = await columnsOf(tx, table);
   return columns.map((name) => {
     const column = info.find((c) => c.column_name === name);
     if (!column) throw new Error(`erasure: ${table}.${name} (customer data map) is not a column`);
@@ -170,6 +165,26 @@ async function overwriteAssignments(tx: Tx, table: string, columns: string[]): P
     if (column.data_type === 'ARRAY') return sql`${target} = '{}'`;
     throw new Error(`erasure: no empty value for ${table}.${name} (${column.data_type}, not null)`);
   });
+}
+
+/**
+ * A table's columns, read once per process: the schema only changes by migration, at start, so
+ * an erasure request does not ask information_schema again (a slow catalogue view) every time.
+ */
+const columnCache = new Map<string, Promise<ColumnInfo[]>>();
+function columnsOf(tx: Tx, table: string): Promise<ColumnInfo[]> {
+  let info = columnCache.get(table);
+  if (!info) {
+    info = queryRows<ColumnInfo>(
+      tx,
+      sql`SELECT column_name, data_type, is_nullable, character_maximum_length AS max_length
+          FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ${table}`,
+    );
+    // A failed read (an aborted transaction) is not kept.
+    info.catch(() => columnCache.delete(table));
+    columnCache.set(table, info);
+  }
+  return info;
 }
 
 function randomToken(maxLength: number | null): string {
