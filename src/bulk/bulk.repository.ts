@@ -3,14 +3,13 @@
 // customers' locks and records versions, outbox rows and events). Each statement changes only the customers
 // it would really change and returns their ids, so a repeated operation changes nothing.
 import { and, desc, eq, sql } from 'drizzle-orm';
-import { queryRows, uuidArray, type Executor, type Tx } from '../db/db.client.js';
+import { queryRows, textArray, uuidArray, type Executor, type Tx } from '../db/db.client.js';
 import { beyond, exactTimestamp, type KeysetPosition } from '../db/keyset.js';
 import { bulkOperations } from '../db/schema/index.js';
 
 export type BulkOperationRow = typeof bulkOperations.$inferSelect;
 
 /** A PostgreSQL text[] literal (tags may hold commas, quotes and backslashes). */
-const textArray = (items: string[]) => sql`${`{${items.map((s) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`}::text[]`;
 
 export async function insertBulkOperation(ex: Executor, values: typeof bulkOperations.$inferInsert): Promise<BulkOperationRow> {
   const [row] = await ex.insert(bulkOperations).values(values).returning();

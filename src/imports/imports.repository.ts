@@ -2,7 +2,7 @@
 // progress and counts, the rejected rows (field and message, never values), and the lookup of a
 // business's customers by email that makes an import idempotent.
 import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
-import { queryRows, type Db, type Executor } from '../db/db.client.js';
+import { queryRows, textArray, type Db, type Executor } from '../db/db.client.js';
 import { beyond, exactTimestamp, type KeysetPosition } from '../db/keyset.js';
 import { customerImportRejections, customerImports } from '../db/schema/index.js';
 
@@ -136,10 +136,8 @@ export async function customersByEmail(ex: Executor, businessId: string, emailKe
     ex,
     sql`SELECT bc.email_lowercase AS email_key, c.id::text AS id, (c.deleted_at IS NOT NULL) AS gone
         FROM business_customers bc JOIN customers c ON c.id = bc.customer_id
-        WHERE bc.business_id = ${businessId} AND bc.email_lowercase = ANY(${`{${emailKeys.map(arrayLiteral).join(',')}}`}::text[])`,
+        WHERE bc.business_id = ${businessId} AND bc.email_lowercase = ANY(${textArray(emailKeys)})`,
   );
   return new Map(rows.map((r) => [r.email_key, { id: r.id, gone: r.gone }]));
 }
 
-/** One element of a PostgreSQL text[] literal, quoted (emails may hold commas and quotes). */
-const arrayLiteral = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { sql } from 'drizzle-orm';
-import { queryRows, type Db } from '../db/db.client.js';
+import { queryRows, textArray, type Db } from '../db/db.client.js';
 import type { PosProvider } from '../db/schema/index.js';
 import { email as emailSchema } from '../customers/customers.schema.js';
 import { toAppError } from '../errors.js';
@@ -30,7 +30,6 @@ export interface LinkResult {
   attached: number;
 }
 
-const textArray = (values: string[]) => sql`ARRAY[${sql.join(values.map((v) => sql`${v}`), sql`, `)}]::text[]`;
 /** A name as the customer schema accepts it: trimmed, no NUL, at most 100 characters. */
 const name = (value: string | null | undefined) => {
   const trimmed = value?.replaceAll('\u0000', '').trim();

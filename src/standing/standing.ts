@@ -8,7 +8,7 @@
 // customers in id order (the order every writer locks in), decide again on fresh data, write,
 // and record the changed customers in the outbox.
 import { sql } from 'drizzle-orm';
-import { queryRows, type Db, type Tx, uuidArray } from '../db/db.client.js';
+import { queryRows, textArray, type Db, type Tx, uuidArray } from '../db/db.client.js';
 import { isRetryableTransactionError } from '../errors.js';
 import { applyMemberships, dropGoneStaticMembers, loadActiveSegments } from '../segments/segment-membership.js';
 import { loadTierConfigs } from '../tiers/tiers.repository.js';
@@ -68,7 +68,7 @@ export async function recordStandingChanges(tx: Tx, customerIds: string[], chang
           WHERE id = ANY(${uuidArray(customerIds)}) RETURNING id, version
         ), logged AS (
           INSERT INTO sync_logs (entity_type, entity_id, operation, entity_version, content_hash, changed_fields, created_at)
-          SELECT 'customer', id, 'update', version, NULL, ${`{${changedFields.join(',')}}`}::text[], clock_timestamp() FROM bumped
+          SELECT 'customer', id, 'update', version, NULL, ${textArray(changedFields)}, clock_timestamp() FROM bumped
           RETURNING 1
         )
         SELECT count(*)::int AS n FROM logged`,
