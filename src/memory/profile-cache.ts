@@ -34,13 +34,16 @@ export interface ProfileCache {
 // profile still carries (the counter restarts at 0 only after a day with no write).
 const GENERATION_TTL_SECONDS = 86_400;
 
+/** Where the Redis profile cache keeps a profile: `<prefix><businessId>:<customerId>` (and `…:gen`). */
+export const MEMORY_PROFILE_CACHE_PREFIX = 'c360:memory:profile:';
+
 export class RedisProfileCache implements ProfileCache {
   readonly describe = 'Redis';
 
   constructor(
     private readonly redis: Redis,
     private readonly ttlSeconds: number,
-    private readonly prefix = 'c360:memory:profile:',
+    private readonly prefix = MEMORY_PROFILE_CACHE_PREFIX,
   ) {}
 
   /** The profile's key (tests look at its TTL). */

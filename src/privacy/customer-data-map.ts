@@ -28,6 +28,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Firestore } from 'firebase-admin/firestore';
 import { queryRows, type Executor } from '../db/db.client.js';
+import { MEMORY_PROFILE_CACHE_PREFIX } from '../memory/profile-cache.js';
 import type { Warehouse, WarehouseRow } from '../warehouse/warehouse.port.js';
 import type { WarehouseTableName } from '../warehouse/warehouse-tables.js';
 
@@ -671,7 +672,6 @@ export async function readFirestoreDocs(firestore: Firestore, customerId: string
 // Caches
 // ---------------------------------------------------------------------------------------------
 
-export const MEMORY_PROFILE_CACHE_PREFIX = 'c360:memory:profile:';
 
 export const CACHE_ENTRIES: CacheEntry[] = [
   {
