@@ -27,14 +27,10 @@ export type DatabaseHandle =
  *   inflate cost estimates; measured ~60 ms of compile per segment membership query.
  * - no parallel workers: under many concurrent short queries they only add processes (search at
  *   32 clients ran with the load average at 12 on two cores).
- * - trigram similarity 0.45 for typo-tolerant search (pg_trgm's default, 0.3, lets "jonh smith"
- *   match every Smith: 18,000 candidates at 1M customers, 1 s; at 0.45 one-letter typos of
- *   two-word names still match).
  */
 const SESSION_SETTINGS: [string, string][] = [
   ['jit', 'off'],
   ['max_parallel_workers_per_gather', '0'],
-  ['pg_trgm.similarity_threshold', '0.45'],
 ];
 
 export function createDatabase(config: Config['database']): DatabaseHandle {

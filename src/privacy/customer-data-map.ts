@@ -21,6 +21,10 @@
 //   readWarehouseRows(warehouse, customerId, businessId, tables?) rows per table
 //   memoryProfileCacheKeys(businessId, customerId)  the Redis keys of the memory profile cache
 //
+// Not here: customer_name_vocabulary, the first and last names the search looks misspellings up
+// in, with no link to any customer. Triggers on customers remove a name from it when no live
+// customer has it any more (migration 0006), so erasure needs no step of its own for it.
+//
 // Scoping: tables with a business_id are filtered by it. The customer-global parts of the
 // aggregate (customers, addresses, activities, …) are shared by every business the customer is
 // linked with (business_customers), so they are selected for a business only while that link

@@ -1,7 +1,10 @@
 // Customer search and the profile view over HTTP against real PostgreSQL (pg_trgm): typo-tolerant
 // free text, every filter, keyset pages that neither skip nor repeat, and the profile's insights.
+import { sql } from 'drizzle-orm';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { foldName } from '../../src/customers/name-spelling.js';
+import { queryRows, textArray } from '../../src/db/db.client.js';
 import { buildCustomer } from '../support/builders.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
@@ -75,6 +78,53 @@ describe('customer search', () => {
     // A newer number that only contains 0999 comes after the older one that ends with it.
     const newer = await request(t.app).post('/api/v1/customers').set(auth(own.token)).send(buildCustomer({ email: null, phone: '+14152099912' })).expect(201);
     expect((await search('q=0999', own.token)).data.map((c) => c.id)).toEqual([res.body.data.id, newer.body.data.id]);
+  });
+
+  it('finds names one edit per word away, the exact names first, and does not edit words of two letters', async () => {
+    const own = await t.newBusiness('Spelling');
+    const make = async (firstName: string, lastName: string) =>
+      (await request(t.app).post('/api/v1/customers').set(auth(own.token)).send(buildCustomer({ firstName, lastName })).expect(201)).body.data.id as string;
+    const wojcik = await make('Zofia', 'Wójcik');
+    const thorne = await make('Evander', 'Thorne');
+    const thorn = await make('Evander', 'Thorn');
+    const ng = await make('Ada', 'Ng');
+    const thornbury = await make('Evander', 'Thornbury');
+    const spelled = async (q: string) => (await search(`q=${encodeURIComponent(q)}&limit=50`, own.token)).data.map((c) => c.id);
+    // A letter dropped, added, changed, neighbours swapped; accents folded either way.
+    expect(await spelled('wojcik')).toEqual([wojcik]);
+    expect(await spelled('wjcik')).toEqual([wojcik]);
+    expect(await spelled('wojciik')).toEqual([wojcik]);
+    expect(await spelled('wojcak')).toEqual([wojcik]);
+    expect(await spelled('zofia wjócik')).toEqual([wojcik]);
+    expect(await spelled('zfoia wojcki')).toEqual([wojcik]);
+    // Two edits in one word are too far.
+    expect(await spelled('wjocki')).toEqual([]);
+    // One word: the exact last name, then names containing it (newest first), then names one edit away.
+    expect(await spelled('thorn')).toEqual([thorn, thornbury, thorne]);
+    expect(await spelled('thorne')).toEqual([thorne, thorn]);
+    expect(await spelled('thron')).toEqual([thorn]);
+    // Several words: the exact full name, then full names an edit away, then longer ones containing the text.
+    expect(await spelled('evander thorn')).toEqual([thorn, thorne, thornbury]);
+    expect(await spelled('evander thor')).toEqual([thorn, thornbury, thorne]);
+    // Two letters are looked up as typed: "ng" is not "nig" or "n".
+    expect(await spelled('ada ng')).toEqual([ng]);
+    expect(await spelled('ada nh')).toEqual([]);
+  });
+
+  it('keeps the name vocabulary with the customers: new names in, names no live customer has any more out', async () => {
+    const own = await t.newBusiness('Vocabulary');
+    const vocabulary = async (...names: string[]) =>
+      (await queryRows<{ name: string }>(t.database.handle.db, sql`SELECT name FROM customer_name_vocabulary WHERE name = ANY(${textArray(names)}) ORDER BY name`)).map((r) => r.name);
+    const a = (await request(t.app).post('/api/v1/customers').set(auth(own.token)).send(buildCustomer({ firstName: 'Orsolya', lastName: 'Quennell' })).expect(201)).body.data;
+    await request(t.app).post('/api/v1/customers').set(auth(own.token)).send(buildCustomer({ firstName: 'Ignatius', lastName: 'Quennell' })).expect(201);
+    expect(await vocabulary('orsolya', 'quennell', 'ignatius')).toEqual(['ignatius', 'orsolya', 'quennell']);
+    // A rename brings the new name in; the old first name goes, the last name another customer has stays.
+    await request(t.app).patch(`/api/v1/customers/${a.id as string}`).set(auth(own.token)).send({ firstName: 'Orsola', lastName: 'Quenell' }).expect(200);
+    expect(await vocabulary('orsolya', 'orsola', 'quennell', 'quenell')).toEqual(['orsola', 'quenell', 'quennell']);
+    // The accent fold is the same in SQL (name_fold) and in the search (foldName).
+    const letters = 'ÀÁÂÃÄÅĀĂĄÇĆČĎĐÈÉÊËĒĖĘĚÌÍÎÏĪĮŁÑŃŇÒÓÔÕÖØŌŐŚŠŞÙÚÛÜŪŮŰŲÝŸŹŻŽàáâãäåāăąçćčďđèéêëēėęěìíîïīįıłñńňòóôõöøōőśšşùúûüūůűųýÿźżžßæ Müller-Lüdenscheidt';
+    const [folded] = await queryRows<{ f: string }>(t.database.handle.db, sql`SELECT name_fold(${letters}) AS f`);
+    expect(folded!.f).toBe(foldName(letters));
   });
 
   it('pages a search, every match exactly once and in the same order as one page', async () => {

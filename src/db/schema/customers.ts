@@ -97,6 +97,22 @@ export const customers = pgTable(
   ],
 );
 
+/**
+ * Every first name and every last name of a live customer, lower case, with its accent-folded
+ * form (name_fold): the vocabulary the search looks up the spellings one edit away from a
+ * misspelt name in (customer-search.repository.ts). Kept by triggers on customers (migration
+ * 0006): a name is added when a live customer has it, and removed when the last live customer
+ * with it is erased, deleted or renamed, so an erased name does not stay here.
+ */
+export const customerNameVocabulary = pgTable(
+  'customer_name_vocabulary',
+  {
+    name: text('name').primaryKey(),
+    folded: text('folded').notNull(),
+  },
+  (t) => [index('idx_customer_name_vocabulary_folded').on(t.folded)],
+);
+
 export const customerSources = pgTable(
   'customer_sources',
   {

@@ -1,0 +1,57 @@
+// Spellings of a misspelt name: everything one edit away from each word typed, which the search
+// looks up in the vocabulary of the names customers have (customer_name_vocabulary). One edit
+// (Damerau: a letter dropped, added or changed, or two neighbours swapped) covers most typing
+// mistakes, and a lookup by equality stays fast however large the vocabulary grows, where a
+// trigram similarity search over a million full names read tens of thousands of rows.
+
+/**
+ * The letters tried when adding or changing one. Accented letters are not needed: the vocabulary
+ * is compared on its accent-folded form (name_fold in migration 0006), so "garcia" finds García.
+ */
+const LETTERS = [..."abcdefghijklmnopqrstuvwxyz'-"];
+
+/**
+ * The accent fold of the vocabulary: the same letters as name_fold in migration 0006 (a test
+ * compares the two), so a spelling folded here meets the vocabulary's folded column.
+ */
+const FOLD_FROM = 'àáâãäåāăąçćčďđèéêëēėęěìíîïīįıłñńňòóôõöøōőśšşùúûüūůűųýÿźżž';
+const FOLD_TO = 'aaaaaaaaacccddeeeeeeeeiiiiiiilnnnoooooooosssuuuuuuuuyyzzz';
+const FOLD = new Map([...FOLD_FROM].map((letter, i) => [letter, [...FOLD_TO][i]!]));
+
+/** Lower case without accents: "García" → "garcia". */
+export const foldName = (name: string): string => [...name.toLowerCase()].map((letter) => FOLD.get(letter) ?? letter).join('');
+
+/** Words shorter than this are looked up as typed: one edit of two letters reaches far too many names. */
+export const MIN_EDITABLE_LENGTH = 3;
+
+/** The word's folded spelling (first) and every distinct spelling one edit away from it, folded. */
+export function spellingsOf(word: string): string[] {
+  const chars = [...foldName(word)];
+  const found = new Set<string>([chars.join('')]);
+  if (chars.length < MIN_EDITABLE_LENGTH) return [...found];
+  const join = (parts: string[]) => parts.join('');
+  for (let i = 0; i < chars.length; i++) {
+    found.add(join([...chars.slice(0, i), ...chars.slice(i + 1)]));
+    if (i + 1 < chars.length) found.add(join([...chars.slice(0, i), chars[i + 1]!, chars[i]!, ...chars.slice(i + 2)]));
+    for (const letter of LETTERS) found.add(join([...chars.slice(0, i), letter, ...chars.slice(i + 1)]));
+  }
+  for (let i = 0; i <= chars.length; i++) {
+    for (const letter of LETTERS) found.add(join([...chars.slice(0, i), letter, ...chars.slice(i)]));
+  }
+  return [...found];
+}
+
+/**
+ * The full names to look for: every combination of one candidate per word, closest first (the
+ * candidates of each word come closest first), at most `max`. A word's candidates always include
+ * the word as typed, which may be part of a name the vocabulary holds only as a whole ("Mary Ann").
+ */
+export function combineNames(candidates: string[][], max: number): string[] {
+  let combos: { name: string[]; rank: number }[] = [{ name: [], rank: 0 }];
+  for (const options of candidates) {
+    combos = combos.flatMap((c) => options.map((o, rank) => ({ name: [...c.name, o], rank: c.rank + rank })));
+    combos.sort((a, b) => a.rank - b.rank);
+    combos = combos.slice(0, max);
+  }
+  return [...new Set(combos.map((c) => c.name.join(' ')))];
+}

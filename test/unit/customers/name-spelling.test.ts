@@ -1,0 +1,32 @@
+// The spellings the misspelt-name search looks up: every kind of single edit, folded accents,
+// no edits of very short words, and full names combined closest first within the cap.
+import { describe, expect, it } from 'vitest';
+import { combineNames, foldName, MIN_EDITABLE_LENGTH, spellingsOf } from '../../../src/customers/name-spelling.js';
+
+describe('spellingsOf', () => {
+  it('holds the word first and every spelling one edit away: a letter dropped, added, changed, or two neighbours swapped', () => {
+    const all = spellingsOf('smith');
+    expect(all[0]).toBe('smith');
+    for (const near of ['mith', 'smth', 'smit', 'msith', 'smtih', 'smiht', 'smyth', 'ssmith', 'smitht', "smi'th", 'smi-th']) expect(all).toContain(near);
+    // Two edits away, or a letter outside the alphabet: not one edit.
+    for (const far of ['msiht', 'smythe', 'snyth', 'sm1th']) expect(all).not.toContain(far);
+    expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('folds accents, so García and garcia meet, and leaves words shorter than the minimum as they are', () => {
+    expect(foldName('García Núñez')).toBe('garcia nunez');
+    expect(spellingsOf('GARCÍA')[0]).toBe('garcia');
+    expect(spellingsOf('garcía')).toContain('gracia');
+    expect(MIN_EDITABLE_LENGTH).toBe(3);
+    expect(spellingsOf('Li')).toEqual(['li']);
+    expect(spellingsOf('lee').length).toBeGreaterThan(100);
+  });
+});
+
+describe('combineNames', () => {
+  it('combines one option per word, closest first, and stops at the cap', () => {
+    expect(combineNames([['jon', 'john'], ['smith', 'smyth']], 10)).toEqual(['jon smith', 'jon smyth', 'john smith', 'john smyth']);
+    expect(combineNames([['a', 'b', 'c'], ['x', 'y', 'z']], 3)).toEqual(['a x', 'a y', 'b x']);
+    expect(combineNames([['mary'], [], ['smith']], 5)).toEqual([]);
+  });
+});
