@@ -304,7 +304,7 @@ export function buildOpenApiDocument() {
       paths: {
         '/customers': {
           get: op({
-            summary: 'List and search customers: filters, typo-tolerant text over name, email and phone (containing matches before similar spellings, newest first), cursor paged',
+            summary: 'List and search customers: filters, typo-tolerant text over name, email and phone (exact names, then containing matches and spellings one edit per word away, newest first within each), cursor paged',
             requestParams: { query: listCustomersQuery },
             responses: { '200': ok('A page of customers', z.array(customerBody), z.object({ nextCursor: z.string().nullable() })), ...errors('INVALID_INPUT'), ...common },
           }),
