@@ -4,16 +4,17 @@
 //     it starts with @);
 //   - a phone number (4 or more digits, no letters): phones ending with the digits, then phones
 //     containing them;
-//   - anything else is a name: the exact last name, then the exact first name (or, for several
-//     words, the exact full name), then names or emails containing it, then names misspelt by
-//     one edit per word (name-spelling.ts), so "jon smith" finds John Smith and "garcia" García.
+//   - anything else is a name. One word: the exact last name, then the exact first name, then
+//     names or emails containing it, then first or last names one edit away. Several words: the
+//     exact full name, then full names one edit per word away, then full names containing the
+//     text. An edit (name-spelling.ts): "jon smith" finds John Smith, "garcia" García.
 // Within each group, and without text, newest first. Groups are read one after the other, each
 // in (created_at, id) order up to what the page still needs; the order is total, so keyset
 // pages never skip or repeat a customer.
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, textArray, type Executor } from '../db/db.client.js';
 import type { KeysetPosition } from '../db/keyset.js';
-import { combineNames, spellingsOf } from './name-spelling.js';
+import { combineNames, foldName, spellingsOf } from './name-spelling.js';
 
 export interface CustomerSearch {
   businessId: string;
@@ -92,6 +93,8 @@ type GroupSource = MatchGroup | ((ex: Executor) => Promise<MatchGroup | null>);
 /** Candidates per word typed, and full names tried, at most: each is one index probe. */
 const MAX_SPELLINGS_PER_WORD = 8;
 const MAX_FULL_NAMES = 32;
+/** Spellings looked up in the vocabulary for one search, about: a full name's words one edit away. */
+const MAX_SPELLINGS_LOOKED_UP = 2000;
 
 function matchGroups(text: string): GroupSource[] {
   const q = text.trim().toLowerCase().replace(/\s+/g, ' ');
@@ -175,7 +178,14 @@ function fullNameGroups(q: string): GroupSource[] {
  * word's or one edit away from it: the word's own spelling first, then by name.
  */
 async function vocabularySpellings(ex: Executor, words: string[]): Promise<string[][]> {
-  const spellings = words.map((w) => spellingsOf(w));
+  // Text of many words (up to 200 characters) would look up ~56 spellings a letter: past the
+  // budget, the remaining words are looked up as typed.
+  let budget = MAX_SPELLINGS_LOOKED_UP;
+  const spellings = words.map((w) => {
+    const all = budget > 0 ? spellingsOf(w) : [foldName(w)];
+    budget -= all.length;
+    return all;
+  });
   const rows = await queryRows<{ name: string; folded: string }>(
     ex,
     sql`SELECT v.name, v.folded FROM customer_name_vocabulary v WHERE v.folded = ANY(${textArray([...new Set(spellings.flat())])}) ORDER BY v.name`,

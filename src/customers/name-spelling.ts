@@ -23,12 +23,14 @@ export const foldName = (name: string): string => [...name.toLowerCase()].map((l
 
 /** Words shorter than this are looked up as typed: one edit of two letters reaches far too many names. */
 export const MIN_EDITABLE_LENGTH = 3;
+/** Nor are longer ones: no name word is this long, and the spellings grow with the length (~56 a letter). */
+export const MAX_EDITABLE_LENGTH = 40;
 
 /** The word's folded spelling (first) and every distinct spelling one edit away from it, folded. */
 export function spellingsOf(word: string): string[] {
   const chars = [...foldName(word)];
   const found = new Set<string>([chars.join('')]);
-  if (chars.length < MIN_EDITABLE_LENGTH) return [...found];
+  if (chars.length < MIN_EDITABLE_LENGTH || chars.length > MAX_EDITABLE_LENGTH) return [...found];
   const join = (parts: string[]) => parts.join('');
   for (let i = 0; i < chars.length; i++) {
     found.add(join([...chars.slice(0, i), ...chars.slice(i + 1)]));

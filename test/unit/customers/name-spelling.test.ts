@@ -1,7 +1,7 @@
 // The spellings the misspelt-name search looks up: every kind of single edit, folded accents,
 // no edits of very short words, and full names combined closest first within the cap.
 import { describe, expect, it } from 'vitest';
-import { combineNames, foldName, MIN_EDITABLE_LENGTH, spellingsOf } from '../../../src/customers/name-spelling.js';
+import { combineNames, foldName, MAX_EDITABLE_LENGTH, MIN_EDITABLE_LENGTH, spellingsOf } from '../../../src/customers/name-spelling.js';
 
 describe('spellingsOf', () => {
   it('holds the word first and every spelling one edit away: a letter dropped, added, changed, or two neighbours swapped', () => {
@@ -13,12 +13,14 @@ describe('spellingsOf', () => {
     expect(new Set(all).size).toBe(all.length);
   });
 
-  it('folds accents, so García and garcia meet, and leaves words shorter than the minimum as they are', () => {
+  it('folds accents, so García and garcia meet, and leaves words shorter than the minimum or longer than the maximum as they are', () => {
     expect(foldName('García Núñez')).toBe('garcia nunez');
     expect(spellingsOf('GARCÍA')[0]).toBe('garcia');
     expect(spellingsOf('garcía')).toContain('gracia');
     expect(MIN_EDITABLE_LENGTH).toBe(3);
     expect(spellingsOf('Li')).toEqual(['li']);
+    expect(spellingsOf('a'.repeat(MAX_EDITABLE_LENGTH + 1))).toEqual(['a'.repeat(MAX_EDITABLE_LENGTH + 1)]);
+    expect(spellingsOf('a'.repeat(MAX_EDITABLE_LENGTH)).length).toBeGreaterThan(1);
     expect(spellingsOf('lee').length).toBeGreaterThan(100);
   });
 });
