@@ -42,18 +42,3 @@ export function spellingsOf(word: string): string[] {
   }
   return [...found];
 }
-
-/**
- * The full names to look for: every combination of one candidate per word, closest first (the
- * candidates of each word come closest first), at most `max`. A word's candidates always include
- * the word as typed, which may be part of a name the vocabulary holds only as a whole ("Mary Ann").
- */
-export function combineNames(candidates: string[][], max: number): string[] {
-  let combos: { name: string[]; rank: number }[] = [{ name: [], rank: 0 }];
-  for (const options of candidates) {
-    combos = combos.flatMap((c) => options.map((o, rank) => ({ name: [...c.name, o], rank: c.rank + rank })));
-    combos.sort((a, b) => a.rank - b.rank);
-    combos = combos.slice(0, max);
-  }
-  return [...new Set(combos.map((c) => c.name.join(' ')))];
-}

@@ -109,6 +109,12 @@ describe('customer search', () => {
     // Two letters are looked up as typed: "ng" is not "nig" or "n".
     expect(await spelled('ada ng')).toEqual([ng]);
     expect(await spelled('ada nh')).toEqual([]);
+    // A first name of two words, which the vocabulary holds whole, with a misspelt last name.
+    const maryAnn = await make('Mary Ann', 'Thorne');
+    expect(await spelled('mary ann throne')).toEqual([maryAnn]);
+    // Many long words: fewer candidates each, the rest as typed; still one answer, and nothing found.
+    expect(await spelled(Array.from({ length: 12 }, (_, i) => `wojcik${'abcdefghijkl'[i]}`).join(' '))).toEqual([]);
+    expect(await spelled('zofia wojcik zofia wojcik zofia wojcik zofia wojcik')).toEqual([]);
   });
 
   it('keeps the name vocabulary with the customers: new names in, names no live customer has any more out', async () => {

@@ -33,7 +33,7 @@ describe('npm start on embedded defaults', () => {
       expect(ready.status).toBe(200);
       expect(((await ready.json()) as { checks: { name: string }[] }).checks.map((c) => c.name)).toEqual(['postgres', 'firestore']);
       const headers = { Authorization: `Bearer ${first.demo!.token}`, 'Content-Type': 'application/json' };
-      const created = await fetch(`${first.url}/api/v1/customers`, { method: 'POST', headers, body: JSON.stringify(buildCustomer()) });
+      const created = await fetch(`${first.url}/api/v1/customers`, { method: 'POST', headers, body: JSON.stringify(buildCustomer({ firstName: 'Philippa', lastName: 'Woodhouse' })) });
       expect(created.status).toBe(201);
       customerId = ((await created.json()) as { data: { id: string } }).data.id;
       const openapi = await fetch(`${first.url}/api/v1/openapi.json`);
@@ -51,6 +51,11 @@ describe('npm start on embedded defaults', () => {
       ]);
       const list = await fetch(`${first.url}/api/v1/customers?limit=200`, { headers });
       expect(((await list.json()) as { data: unknown[] }).data.length).toBeGreaterThan(100);
+      // Search on PGlite too: a misspelt full name, and a misspelt single word.
+      for (const q of ['philippa woodhuose', 'woodhose']) {
+        const found = await fetch(`${first.url}/api/v1/customers?q=${encodeURIComponent(q)}`, { headers });
+        expect(((await found.json()) as { data: { id: string }[] }).data.map((c) => c.id), q).toContain(customerId);
+      }
     } finally {
       await first.close();
     }

@@ -1,7 +1,7 @@
 // The spellings the misspelt-name search looks up: every kind of single edit, folded accents,
-// no edits of very short words, and full names combined closest first within the cap.
+// and no edits of very short or very long words.
 import { describe, expect, it } from 'vitest';
-import { combineNames, foldName, MAX_EDITABLE_LENGTH, MIN_EDITABLE_LENGTH, spellingsOf } from '../../../src/customers/name-spelling.js';
+import { foldName, MAX_EDITABLE_LENGTH, MIN_EDITABLE_LENGTH, spellingsOf } from '../../../src/customers/name-spelling.js';
 
 describe('spellingsOf', () => {
   it('holds the word first and every spelling one edit away: a letter dropped, added, changed, or two neighbours swapped', () => {
@@ -22,13 +22,5 @@ describe('spellingsOf', () => {
     expect(spellingsOf('a'.repeat(MAX_EDITABLE_LENGTH + 1))).toEqual(['a'.repeat(MAX_EDITABLE_LENGTH + 1)]);
     expect(spellingsOf('a'.repeat(MAX_EDITABLE_LENGTH)).length).toBeGreaterThan(1);
     expect(spellingsOf('lee').length).toBeGreaterThan(100);
-  });
-});
-
-describe('combineNames', () => {
-  it('combines one option per word, closest first, and stops at the cap', () => {
-    expect(combineNames([['jon', 'john'], ['smith', 'smyth']], 10)).toEqual(['jon smith', 'jon smyth', 'john smith', 'john smyth']);
-    expect(combineNames([['a', 'b', 'c'], ['x', 'y', 'z']], 3)).toEqual(['a x', 'a y', 'b x']);
-    expect(combineNames([['mary'], [], ['smith']], 5)).toEqual([]);
   });
 });
