@@ -206,6 +206,12 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
   if (f.lastVisitFrom) filters.push(sql`m.last_order_date >= ${f.lastVisitFrom}::date`);
   if (f.lastVisitTo) filters.push(sql`m.last_order_date <= ${f.lastVisitTo}::date`);
 
+  // The page and one more (is there a next page?), in the text: with a LIMIT known when the
+  // statement is prepared, PostgreSQL can keep one plan for it (given a parameter, it plans for
+  // a tenth of the rows), and every statement of the search reads the same page size whatever
+  // the earlier ones found, so the text stays the same. Rows past the page are dropped below.
+  if (!Number.isInteger(f.limit) || f.limit < 1) throw new Error(`invalid search limit ${f.limit}`);
+  const limit = sql.raw(String(f.limit + 1));
   const reads: Read[] = f.q ? searchReads(f.q) : [{ groups: [0], parts: [{ read: 'ordered', group: 0, where: sql`true` }] }];
   const after = f.after;
   const rows: RawRow[] = [];
@@ -214,7 +220,6 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
   for (const read of reads) {
     if (rows.length > f.limit) break;
     if (after && Math.max(...read.groups) < after.group) continue;
-    const limit = f.limit + 1 - rows.length;
     const select = (group: SQL, where: SQL) => sql`SELECT c.id, c.version::int AS version, c.email, c.phone_normalized AS phone, c.first_name AS "firstName",
           c.last_name AS "lastName", c.full_name AS "fullName", c.status, c.customer_type AS "customerType", c.tags,
           bc.loyalty_tier AS "loyaltyTier", coalesce(m.total_spent, 0)::float8 AS "totalSpent", m.last_order_date::text AS "lastVisit",
@@ -254,6 +259,7 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
       )),
     );
   }
+  rows.splice(f.limit + 1);
   const date = (v: string | Date | null) => (v === null ? null : new Date(v));
   return rows.map((r) => ({
     ...r,

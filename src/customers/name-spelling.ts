@@ -31,14 +31,17 @@ export function spellingsOf(word: string): string[] {
   const chars = [...foldName(word)];
   const found = new Set<string>([chars.join('')]);
   if (chars.length < MIN_EDITABLE_LENGTH || chars.length > MAX_EDITABLE_LENGTH) return [...found];
-  const join = (parts: string[]) => parts.join('');
+  // head(i) + … + tail(j): strings joined, not arrays (a search makes ~56 spellings a letter).
+  const heads = chars.map((_, i) => chars.slice(0, i).join(''));
+  const tails = [...chars.map((_, i) => chars.slice(i).join('')), ''];
+  heads.push(tails[0]!);
   for (let i = 0; i < chars.length; i++) {
-    found.add(join([...chars.slice(0, i), ...chars.slice(i + 1)]));
-    if (i + 1 < chars.length) found.add(join([...chars.slice(0, i), chars[i + 1]!, chars[i]!, ...chars.slice(i + 2)]));
-    for (const letter of LETTERS) found.add(join([...chars.slice(0, i), letter, ...chars.slice(i + 1)]));
+    found.add(heads[i]! + tails[i + 1]!);
+    if (i + 1 < chars.length) found.add(heads[i]! + chars[i + 1]! + chars[i]! + tails[i + 2]!);
+    for (const letter of LETTERS) found.add(heads[i]! + letter + tails[i + 1]!);
   }
   for (let i = 0; i <= chars.length; i++) {
-    for (const letter of LETTERS) found.add(join([...chars.slice(0, i), letter, ...chars.slice(i)]));
+    for (const letter of LETTERS) found.add(heads[i]! + letter + tails[i]!);
   }
   return [...found];
 }

@@ -70,7 +70,7 @@ export const uuidArray = (ids: string[]): SQL => sql`${`{${ids.join(',')}}`}::uu
 
 /** A text[] parameter, one bind value like uuidArray; each element quoted, so any text is safe. */
 export const textArray = (items: string[]): SQL =>
-  sql`${`{${items.map((item) => `"${item.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`}::text[]`;
+  sql`${`{${items.map((item) => `"${item.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`}::text[]`;
 
 /** Rows of a raw SQL query; node-postgres and PGlite both answer with `{ rows }`. */
 export async function queryRows<T>(ex: Executor, query: SQL): Promise<T[]> {
