@@ -6,11 +6,14 @@
 //     containing them;
 //   - anything else is a name. One word: the exact last name, then the exact first name, then
 //     names or emails containing it, then first or last names one edit away. Several words: the
-//     exact full name, then full names one edit per word away, then full names containing the
-//     text. An edit (name-spelling.ts): "jon smith" finds John Smith, "garcia" García.
-// Within each group, and without text, newest first. Groups are read one after the other, each
-// in (created_at, id) order up to what the page still needs; the order is total, so keyset
-// pages never skip or repeat a customer.
+//     exact full name, last name or first name, then full names one edit per word away, then
+//     full names containing the text. An edit (name-spelling.ts): "jon smith" finds John Smith,
+//     "garcia" García.
+// Within each group, and without text, newest first. The groups are read by a few statements,
+// one after the other and only while the page is short, each statement up to a page in (group,
+// created_at, id) order; the order is total, so keyset pages never skip or repeat a customer.
+// Every statement is prepared by name (queryRowsPrepared): its text depends on the shape of the
+// search, never on the words.
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRowsPrepared, textArray, type Executor } from '../db/db.client.js';
 import type { KeysetPosition } from '../db/keyset.js';
@@ -145,26 +148,43 @@ function oneNameReads(q: string): Read[] {
 }
 
 /**
- * Several words: the exact full name, then full names one edit per word away (one statement:
- * names(name, grp) holds the text as typed, group 0, and the candidates, group 1), then full
- * names containing the text. A full name typed whole is more likely a typo away from the name
- * meant than the start of a longer one, and the misspelt lookup is cheap where a trigram search
- * for text made of common names is not. (An email has no spaces: it is not searched.)
+ * Several words: the exact full name, the exact last name ("de la cruz"), the exact first name
+ * ("mary ann"), then full names one edit per word away (one statement: names(name, grp) holds
+ * the text as typed, group 0, and the candidates, group 3), then full names containing the text.
+ * A full name typed whole is more likely a typo away from the name meant than the start of a
+ * longer one, and the misspelt lookup is cheap where a trigram search for text made of common
+ * names is not. (An email has no spaces: it is not searched.)
  */
 function fullNameReads(q: string): Read[] {
   const names = sql`SELECT ${q}::text, 0 UNION ALL (${fullNameCandidates(q)})`;
+  const notExactFull = sql`(lower(c.full_name) = ${q}) IS NOT TRUE`;
+  const notExactPart = sql`(lower(c.last_name) = ${q} OR lower(c.first_name) = ${q}) IS NOT TRUE`;
   return [
-    { groups: [0, 1], names, parts: [{ read: 'each', column: sql`lower(c.full_name)`, where: sql`true` }] },
     {
-      groups: [2],
+      groups: [0, 1, 2, 3],
       names,
-      parts: [{ read: 'sorted', group: 2, where: sql`lower(c.full_name) LIKE ${`%${escapeLike(q)}%`} AND (lower(c.full_name) IN (SELECT name FROM names)) IS NOT TRUE` }],
+      parts: [
+        { read: 'each', column: sql`lower(c.full_name)`, where: sql`(s.grp = 0 OR ${notExactPart})` },
+        { read: 'ordered', group: 1, where: sql`lower(c.last_name) = ${q} AND ${notExactFull}` },
+        { read: 'ordered', group: 2, where: sql`lower(c.first_name) = ${q} AND ${notExactFull} AND (lower(c.last_name) = ${q}) IS NOT TRUE` },
+      ],
+    },
+    {
+      groups: [4],
+      names,
+      parts: [
+        {
+          read: 'sorted',
+          group: 4,
+          where: sql`lower(c.full_name) LIKE ${`%${escapeLike(q)}%`} AND (lower(c.full_name) IN (SELECT name FROM names)) IS NOT TRUE AND ${notExactPart}`,
+        },
+      ],
     },
   ];
 }
 
 /**
- * The full names one edit per word away that customers could have (group 1), closest first, at
+ * The full names one edit per word away that customers could have (group 3), closest first, at
  * most MAX_FULL_NAMES: every combination of one candidate per word, ranked by the sum of the
  * candidates' ranks. A word's candidates are the vocabulary's names whose accent-folded spelling
  * is the word's own (first) or one edit away, and always the word as typed (last), which may be
@@ -186,7 +206,7 @@ function fullNameCandidates(q: string): SQL {
   });
   const alias = (i: number, column: string) => sql.raw(`w${i}.${column}`);
   const fullName = sql`concat_ws(' ', ${sql.join(words.map((_, i) => alias(i, 'name')), sql`, `)})`;
-  return sql`SELECT ${fullName}, 1 FROM ${sql.join(candidates, sql` CROSS JOIN `)}
+  return sql`SELECT ${fullName}, 3 FROM ${sql.join(candidates, sql` CROSS JOIN `)}
     WHERE ${fullName} <> ${q}
     ORDER BY ${sql.join(words.map((_, i) => alias(i, 'rank')), sql` + `)}, ${sql.join(words.map((_, i) => alias(i, 'rank')), sql`, `)}
     LIMIT ${MAX_FULL_NAMES}`;
@@ -217,23 +237,27 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
   const rows: RawRow[] = [];
   // Statement by statement, and only as far as the page needs: a later (costlier, fuzzier)
   // group is not read when the earlier ones fill the page.
-  for (const read of reads) {
-    if (rows.length > f.limit) break;
-    if (after && Math.max(...read.groups) < after.group) continue;
-    const select = (group: SQL, where: SQL) => sql`SELECT c.id, c.version::int AS version, c.email, c.phone_normalized AS phone, c.first_name AS "firstName",
-          c.last_name AS "lastName", c.full_name AS "fullName", c.status, c.customer_type AS "customerType", c.tags,
-          bc.loyalty_tier AS "loyaltyTier", coalesce(m.total_spent, 0)::float8 AS "totalSpent", m.last_order_date::text AS "lastVisit",
-          c.created_at AS "createdAt", c.updated_at AS "updatedAt", c.deleted_at AS "deletedAt", c.last_active_at AS "lastActiveAt",
-          to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorAt", ${group} AS "group"
+  // Where the matches are found, the customer's own columns and tier are read; the spend and last
+  // visit (a join) and the cursor's text only for the page: a search that sorts a hundred matches
+  // (the last 4 digits of a phone) joins twenty-one.
+  const needsMetrics = f.minSpent !== undefined || f.maxSpent !== undefined || f.lastVisitFrom !== undefined || f.lastVisitTo !== undefined;
+  const select = (group: SQL, where: SQL) => sql`SELECT c.id, c.version, c.email, c.phone_normalized, c.first_name, c.last_name,
+          c.full_name, c.status, c.customer_type, c.tags, bc.loyalty_tier, c.created_at, c.updated_at, c.deleted_at,
+          c.last_active_at, ${group} AS grp
         FROM customers c
         -- A probe of the link's primary key per candidate (OFFSET 0 keeps it a probe): joined
         -- as a table, the planner hashed all of the business's links for every search.
         JOIN LATERAL (SELECT l.business_id, l.loyalty_tier FROM business_customers l
                       WHERE l.business_id = ${f.businessId} AND l.customer_id = c.id OFFSET 0) bc ON true
-        LEFT JOIN customer_metrics m ON m.customer_id = c.id
+        ${needsMetrics ? sql`LEFT JOIN customer_metrics m ON m.customer_id = c.id` : sql``}
         WHERE ${sql.join(filters, sql` AND `)} AND ${where}`;
-    const newestFirst = sql`ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit}`;
-    const beyond = after ? sql`(c.created_at, c.id) < (${after.at}::timestamptz, ${after.id}::uuid)` : undefined;
+  const newestFirst = sql`ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit}`;
+  const beyond = after ? sql`(c.created_at, c.id) < (${after.at}::timestamptz, ${after.id}::uuid)` : undefined;
+  // Statement by statement, and only as far as the page needs: a later (costlier, fuzzier)
+  // group is not read when the earlier ones fill the page.
+  for (const read of reads) {
+    if (rows.length > f.limit) break;
+    if (after && Math.max(...read.groups) < after.group) continue;
     const parts: SQL[] = [];
     for (const part of read.parts) {
       if (part.read === 'each') {
@@ -255,7 +279,14 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
       ...(await queryRowsPrepared<RawRow>(
         ex,
         sql`WITH ${names}found AS MATERIALIZED (${sql.join(parts, sql` UNION ALL `)})
-            SELECT * FROM found ORDER BY "group", "createdAt" DESC, id DESC LIMIT ${limit}`,
+            SELECT p.id, p.version::int AS version, p.email, p.phone_normalized AS phone, p.first_name AS "firstName",
+              p.last_name AS "lastName", p.full_name AS "fullName", p.status, p.customer_type AS "customerType", p.tags,
+              p.loyalty_tier AS "loyaltyTier", coalesce(m.total_spent, 0)::float8 AS "totalSpent", m.last_order_date::text AS "lastVisit",
+              p.created_at AS "createdAt", p.updated_at AS "updatedAt", p.deleted_at AS "deletedAt", p.last_active_at AS "lastActiveAt",
+              to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorAt", p.grp AS "group"
+            FROM (SELECT * FROM found ORDER BY grp, created_at DESC, id DESC LIMIT ${limit}) p
+            LEFT JOIN customer_metrics m ON m.customer_id = p.id
+            ORDER BY p.grp, p.created_at DESC, p.id DESC`,
       )),
     );
   }

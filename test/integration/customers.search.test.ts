@@ -112,6 +112,22 @@ describe('customer search', () => {
     // A first name of two words, which the vocabulary holds whole, with a misspelt last name.
     const maryAnn = await make('Mary Ann', 'Thorne');
     expect(await spelled('mary ann throne')).toEqual([maryAnn]);
+    // The whole text as a last name or a first name, right after an exact full name, before names containing it.
+    const rosa = await make('Rosa', 'De La Cruz');
+    const juan = await make('Juan', 'Perez de la Cruz');
+    expect(await spelled('de la cruz')).toEqual([rosa, juan]);
+    expect(await spelled('mary ann')).toEqual([maryAnn]);
+    // A page at a time, through every group of one statement and the next: the same customers in the same order.
+    for (const q of ['evander thorn', 'de la cruz', 'thorn']) {
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await search(`q=${encodeURIComponent(q)}&limit=1${cursor ? `&cursor=${cursor}` : ''}`, own.token);
+        paged.push(...page.data.map((c) => c.id));
+        cursor = page.meta.nextCursor;
+      } while (cursor);
+      expect(paged, q).toEqual(await spelled(q));
+    }
     // Many long words: fewer candidates each, the rest as typed; still one answer, and nothing found.
     expect(await spelled(Array.from({ length: 12 }, (_, i) => `wojcik${'abcdefghijkl'[i]}`).join(' '))).toEqual([]);
     expect(await spelled('zofia wojcik zofia wojcik zofia wojcik zofia wojcik')).toEqual([]);
