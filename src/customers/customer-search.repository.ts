@@ -109,10 +109,17 @@ function searchReads(text: string): Read[] {
   if (digits.length >= 4 && !/[a-z]/.test(q)) {
     // The last digits of a number are what staff type: ends-with first (idx_customers_phone_reversed).
     const endsWith = sql`reverse(c.phone_normalized) LIKE ${`${[...digits].reverse().join('')}%`}`;
-    return [
-      { groups: [0], parts: [{ read: 'sorted', group: 0, where: endsWith }] },
-      { groups: [1], parts: [{ read: 'sorted', group: 1, where: sql`c.phone_normalized LIKE ${`%${digits}%`} AND (${endsWith}) IS NOT TRUE` }] },
-    ];
+    const ending: Part = { read: 'sorted', group: 0, where: endsWith };
+    const containing: Part = { read: 'sorted', group: 1, where: sql`c.phone_normalized LIKE ${`%${digits}%`} AND (${endsWith}) IS NOT TRUE` };
+    // Six digits or more end few numbers, so the page is seldom full after them: both groups are
+    // one statement. Fewer end many (a tenth of a thousandth of numbers for four), and the
+    // numbers containing them, many more, are read only when the page needs them.
+    return digits.length >= 6
+      ? [{ groups: [0, 1], parts: [ending, containing] }]
+      : [
+          { groups: [0], parts: [ending] },
+          { groups: [1], parts: [containing] },
+        ];
   }
   return q.includes(' ') ? fullNameReads(q) : oneNameReads(q);
 }
@@ -235,8 +242,6 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
   const reads: Read[] = f.q ? searchReads(f.q) : [{ groups: [0], parts: [{ read: 'ordered', group: 0, where: sql`true` }] }];
   const after = f.after;
   const rows: RawRow[] = [];
-  // Statement by statement, and only as far as the page needs: a later (costlier, fuzzier)
-  // group is not read when the earlier ones fill the page.
   // Where the matches are found, the customer's own columns and tier are read; the spend and last
   // visit (a join) and the cursor's text only for the page: a search that sorts a hundred matches
   // (the last 4 digits of a phone) joins twenty-one.

@@ -78,6 +78,10 @@ describe('customer search', () => {
     // A newer number that only contains 0999 comes after the older one that ends with it.
     const newer = await request(t.app).post('/api/v1/customers').set(auth(own.token)).send(buildCustomer({ email: null, phone: '+14152099912' })).expect(201);
     expect((await search('q=0999', own.token)).data.map((c) => c.id)).toEqual([res.body.data.id, newer.body.data.id]);
+    // Six digits and more: the number ending with them, then one containing them (one statement).
+    const containing = await request(t.app).post('/api/v1/customers').set(auth(own.token)).send(buildCustomer({ email: null, phone: '+14155509991' })).expect(201);
+    expect((await search('q=550999', own.token)).data.map((c) => c.id)).toEqual([res.body.data.id, containing.body.data.id]);
+    expect((await search('q=550999&limit=1', own.token)).data.map((c) => c.id)).toEqual([res.body.data.id]);
   });
 
   it('finds names one edit per word away, the exact names first, and does not edit words of two letters', async () => {
