@@ -1,9 +1,7 @@
 // The Express application: request ids and logging, health, OpenAPI, then the authenticated
 // /api/v1 routes and the memory API under /api/memory (the same guard chain), and the one
 // error middleware last.
-import { randomUUID } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { TokenService } from '../auth/tokens.js';
 import { customersRouter } from '../customers/customers.routes.js';
 import { identityRouter } from '../identity/merge.routes.js';
@@ -43,6 +41,7 @@ import { authenticate } from './auth.middleware.js';
 import { errorHandler, notFoundHandler } from './error.middleware.js';
 import { healthRouter, type ReadinessCheck } from './health.routes.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { requestLogging } from './request-log.js';
 import './request-context.js';
 
 export interface AppDeps {
@@ -76,28 +75,12 @@ export interface AppDeps {
   bodyLimit: string;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 
-  app.use(
-    pinoHttp({
-      logger: deps.logger.child({ module: 'http' }),
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      customProps: (req) => ({ requestId: req.id }),
-      serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.split('?')[0] }) },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
-    }),
-  );
-
+  app.use(requestLogging(deps.logger.child({ module: 'http' })));
   app.use(deps.metrics.httpMiddleware());
   app.use(healthRouter(deps.readiness));
   app.get('/metrics', async (_req, res) => {

@@ -12,7 +12,7 @@ export function authenticate(tokens: TokenService): RequestHandler {
     const result = tokens.verify(match[1]!);
     if (!result.ok) throw new AppError('UNAUTHORIZED', `Unauthorized: ${result.reason}`);
     req.principal = result.principal;
-    req.log = req.log.child({ businessId: result.principal.businessId, role: result.principal.role });
+    req.log.setBindings({ businessId: result.principal.businessId, role: result.principal.role });
     next();
   };
 }

@@ -24,7 +24,7 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     error: error.message,
     code: error.code,
     ...(error.details !== undefined ? { details: error.details } : {}),
-    requestId: req.id as string,
+    requestId: req.id,
     timestamp: new Date().toISOString(),
   });
 };

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import { parseConfig, type Config } from '../../src/config.js';
 import { createFirestore, type FirestoreHandle } from '../../src/firestore/firestore.client.js';
@@ -24,7 +24,7 @@ export interface TestApp extends ReturnType<typeof createApplication> {
 }
 
 export async function createTestApp(
-  opts: { env?: Record<string, string>; redis?: Redis; firestore?: FirestoreHandle; warehouse?: Warehouse } = {},
+  opts: { env?: Record<string, string>; redis?: Redis; firestore?: FirestoreHandle; warehouse?: Warehouse; logger?: Logger } = {},
 ): Promise<TestApp> {
   // The projector runs when a test drives it (drain), unless a test turns SYNC_IN_PROCESS on.
   // Export archives and uploads go to a directory of this test's own, removed on close.
@@ -41,7 +41,7 @@ export async function createTestApp(
   });
   const database = await createTestDatabase();
   const firestore = opts.firestore ?? (await createFirestore({ kind: 'embedded', port: 0, projectId: 'demo-test' }));
-  const logger = pino({ level: 'silent' });
+  const logger = opts.logger ?? pino({ level: 'silent' });
   // A test may bring its own warehouse (BigQuery over the fake); the default is the test database's schema.
   const warehouse = opts.warehouse ?? new PostgresWarehouse(database.handle.db, config.warehouse.kind === 'postgres' ? config.warehouse.schema : 'warehouse');
   await warehouse.ensureSchema();
