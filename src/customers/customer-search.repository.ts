@@ -84,8 +84,11 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 interface Read {
   /** The groups the statement can return (a later page skips those before its cursor). */
   groups: number[];
-  /** `names(name, grp)`, computed once per statement, for `each` parts and exclusions. */
-  names?: SQL;
+  /**
+   * `names(name, grp)`, computed once per statement, for `each` parts and exclusions; built only
+   * when the statement runs (the spellings of a word are a few hundred strings).
+   */
+  names?: () => SQL;
   parts: Part[];
 }
 
@@ -132,11 +135,13 @@ function oneNameReads(q: string): Read[] {
   const pattern = `%${escapeLike(q)}%`;
   const exact = sql`(lower(c.last_name) = ${q} OR lower(c.first_name) = ${q})`;
   const contains = sql`(lower(c.full_name) LIKE ${pattern} OR c.email_lowercase LIKE ${pattern})`;
-  const spellings = spellingsOf(q);
   // The names one edit away, the word's own spelling first ("garcía" for "garcia"), then by name.
-  const misspelt = sql`SELECT v.name, 3 FROM customer_name_vocabulary v
-    WHERE v.folded = ANY(${textArray(spellings)}) AND v.name <> ${q}
-    ORDER BY v.folded = ${spellings[0]!} DESC, v.name LIMIT ${MAX_SPELLINGS_PER_WORD}`;
+  const misspelt = () => {
+    const spellings = spellingsOf(q);
+    return sql`SELECT v.name, 3 FROM customer_name_vocabulary v
+      WHERE v.folded = ANY(${textArray(spellings)}) AND v.name <> ${q}
+      ORDER BY v.folded = ${spellings[0]!} DESC, v.name LIMIT ${MAX_SPELLINGS_PER_WORD}`;
+  };
   const before = sql`(${contains}) IS NOT TRUE AND ${exact} IS NOT TRUE`;
   return [
     { groups: [0], parts: [{ read: 'ordered', group: 0, where: sql`lower(c.last_name) = ${q}` }] },
@@ -163,7 +168,8 @@ function oneNameReads(q: string): Read[] {
  * names is not. (An email has no spaces: it is not searched.)
  */
 function fullNameReads(q: string): Read[] {
-  const names = sql`SELECT ${q}::text, 0 UNION ALL (${fullNameCandidates(q)})`;
+  let built: SQL | undefined;
+  const names = () => (built ??= sql`SELECT ${q}::text, 0 UNION ALL (${fullNameCandidates(q)})`);
   const notExactFull = sql`(lower(c.full_name) = ${q}) IS NOT TRUE`;
   const notExactPart = sql`(lower(c.last_name) = ${q} OR lower(c.first_name) = ${q}) IS NOT TRUE`;
   return [
@@ -279,7 +285,7 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
       parts.push(part.read === 'ordered' ? sql`(${one} ${newestFirst})` : one);
     }
     if (parts.length === 0) continue;
-    const names = read.names ? sql`names (name, grp) AS MATERIALIZED (${read.names}), ` : sql``;
+    const names = read.names ? sql`names (name, grp) AS MATERIALIZED (${read.names()}), ` : sql``;
     rows.push(
       ...(await queryRowsPrepared<RawRow>(
         ex,

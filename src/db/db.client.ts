@@ -69,8 +69,14 @@ export function createDatabase(config: Config['database']): DatabaseHandle {
 export const uuidArray = (ids: string[]): SQL => sql`${`{${ids.join(',')}}`}::uuid[]`;
 
 /** A text[] parameter, one bind value like uuidArray; each element quoted, so any text is safe. */
-export const textArray = (items: string[]): SQL =>
-  sql`${`{${items.map((item) => `"${item.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`}::text[]`;
+export function textArray(items: string[]): SQL {
+  if (items.length === 0) return sql`${'{}'}::text[]`;
+  // Most lists (a search's spellings: hundreds) hold no quote or backslash: quoted as one string.
+  const literal = /[\\"]/.test(items.join(''))
+    ? `{${items.map((item) => `"${item.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`
+    : `{"${items.join('","')}"}`;
+  return sql`${literal}::text[]`;
+}
 
 /** Rows of a raw SQL query; node-postgres and PGlite both answer with `{ rows }`. */
 export async function queryRows<T>(ex: Executor, query: SQL): Promise<T[]> {
