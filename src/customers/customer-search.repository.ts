@@ -115,8 +115,8 @@ function searchReads(text: string): Read[] {
     const ending: Part = { read: 'sorted', group: 0, where: endsWith };
     const containing: Part = { read: 'sorted', group: 1, where: sql`c.phone_normalized LIKE ${`%${digits}%`} AND (${endsWith}) IS NOT TRUE` };
     // Six digits or more end few numbers, so the page is seldom full after them: both groups are
-    // one statement. Fewer end many (a tenth of a thousandth of numbers for four), and the
-    // numbers containing them, many more, are read only when the page needs them.
+    // one statement. Fewer end many (one number in 10,000 for four), and the numbers containing
+    // them, several times more, are read only when the page needs them.
     return digits.length >= 6
       ? [{ groups: [0, 1], parts: [ending, containing] }]
       : [
