@@ -76,23 +76,23 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
  * - `sorted`: every match through its own index, then sorted: bounded by the number of matches,
  *   where the planner, misjudging a trigram or prefix condition as common, could instead walk the
  *   whole date index for a rare one;
- * - `each`: for each name of the statement's `names` (a relation of name and group), the customers
- *   whose `column` is that name, newest first up to the page, through the column's name index: a
- *   misspelt common name ("smiht") costs a page per spelling, not the tens of thousands of Smiths.
- * A later statement runs only when the earlier ones leave the page short.
+ * - `each`: for each name of the statement's `names`, the customers whose `column` is that name,
+ *   newest first up to the page, through the column's name index: a misspelt common name
+ *   ("smiht") costs a page per spelling, not the tens of thousands of Smiths.
+ * Within a statement a group is computed only when the groups before it leave the page short,
+ * and a later statement runs only when the earlier ones do.
  */
 interface Read {
-  /** The groups the statement can return (a later page skips those before its cursor). */
-  groups: number[];
   /**
-   * `names(name, grp)`, computed once per statement, for `each` parts and exclusions; built only
-   * when the statement runs (the spellings of a word are a few hundred strings).
+   * `names(name)`, for `each` parts and exclusions: computed once per statement, and only if a
+   * part that reads it is reached (built here only when the statement runs: the spellings of a
+   * word are a few hundred strings).
    */
   names?: () => SQL;
   parts: Part[];
 }
 
-type Part = { read: 'ordered' | 'sorted'; group: number; where: SQL } | { read: 'each'; column: SQL; where: SQL };
+type Part = { group: number; where: SQL } & ({ read: 'ordered' | 'sorted' } | { read: 'each'; column: SQL });
 
 /** Candidates per word typed, and full names tried, at most: each is one index probe. */
 const MAX_SPELLINGS_PER_WORD = 8;
@@ -107,22 +107,21 @@ function searchReads(text: string): Read[] {
   const digits = q.replace(/\D/g, '');
   if (q.includes('@') || (/\./.test(q) && !/\s/.test(q))) {
     const where = q.startsWith('@') ? sql`c.email_lowercase LIKE ${`%${escapeLike(q)}%`}` : sql`c.email_lowercase LIKE ${`${escapeLike(q)}%`}`;
-    return [{ groups: [0], parts: [{ read: 'sorted', group: 0, where }] }];
+    return [{ parts: [{ read: 'sorted', group: 0, where }] }];
   }
   if (digits.length >= 4 && !/[a-z]/.test(q)) {
     // The last digits of a number are what staff type: ends-with first (idx_customers_phone_reversed).
     const endsWith = sql`reverse(c.phone_normalized) LIKE ${`${[...digits].reverse().join('')}%`}`;
-    const ending: Part = { read: 'sorted', group: 0, where: endsWith };
-    const containing: Part = { read: 'sorted', group: 1, where: sql`c.phone_normalized LIKE ${`%${digits}%`} AND (${endsWith}) IS NOT TRUE` };
-    // Six digits or more end few numbers, so the page is seldom full after them: both groups are
-    // one statement. Fewer end many (one number in 10,000 for four), and the numbers containing
-    // them, several times more, are read only when the page needs them.
-    return digits.length >= 6
-      ? [{ groups: [0, 1], parts: [ending, containing] }]
-      : [
-          { groups: [0], parts: [ending] },
-          { groups: [1], parts: [containing] },
-        ];
+    // One statement: the numbers containing the digits are read only if those ending with them
+    // leave the page short (four digits end one number in 10,000; six, one in a million).
+    return [
+      {
+        parts: [
+          { read: 'sorted', group: 0, where: endsWith },
+          { read: 'sorted', group: 1, where: sql`c.phone_normalized LIKE ${`%${digits}%`} AND (${endsWith}) IS NOT TRUE` },
+        ],
+      },
+    ];
   }
   return q.includes(' ') ? fullNameReads(q) : oneNameReads(q);
 }
@@ -138,22 +137,22 @@ function oneNameReads(q: string): Read[] {
   // The names one edit away, the word's own spelling first ("garcía" for "garcia"), then by name.
   const misspelt = () => {
     const spellings = spellingsOf(q);
-    return sql`SELECT v.name, 3 FROM customer_name_vocabulary v
+    return sql`SELECT v.name FROM customer_name_vocabulary v
       WHERE v.folded = ANY(${textArray(spellings)}) AND v.name <> ${q}
       ORDER BY v.folded = ${spellings[0]!} DESC, v.name LIMIT ${MAX_SPELLINGS_PER_WORD}`;
   };
   const before = sql`(${contains}) IS NOT TRUE AND ${exact} IS NOT TRUE`;
+  // A statement each: a common last name fills the page with the first, which plans only it.
   return [
-    { groups: [0], parts: [{ read: 'ordered', group: 0, where: sql`lower(c.last_name) = ${q}` }] },
-    { groups: [1], parts: [{ read: 'ordered', group: 1, where: sql`lower(c.first_name) = ${q} AND (lower(c.last_name) = ${q}) IS NOT TRUE` }] },
-    { groups: [2], parts: [{ read: 'sorted', group: 2, where: sql`${contains} AND ${exact} IS NOT TRUE` }] },
+    { parts: [{ read: 'ordered', group: 0, where: sql`lower(c.last_name) = ${q}` }] },
+    { parts: [{ read: 'ordered', group: 1, where: sql`lower(c.first_name) = ${q} AND (lower(c.last_name) = ${q}) IS NOT TRUE` }] },
+    { parts: [{ read: 'sorted', group: 2, where: sql`${contains} AND ${exact} IS NOT TRUE` }] },
     {
-      groups: [3],
       names: misspelt,
       parts: [
-        { read: 'each', column: sql`lower(c.last_name)`, where: before },
+        { read: 'each', group: 3, column: sql`lower(c.last_name)`, where: before },
         // A customer whose first and last names are both candidates is read once, by the last name.
-        { read: 'each', column: sql`lower(c.first_name)`, where: sql`${before} AND (lower(c.last_name) IN (SELECT name FROM names)) IS NOT TRUE` },
+        { read: 'each', group: 3, column: sql`lower(c.first_name)`, where: sql`${before} AND (lower(c.last_name) IN (SELECT name FROM names)) IS NOT TRUE` },
       ],
     },
   ];
@@ -161,35 +160,35 @@ function oneNameReads(q: string): Read[] {
 
 /**
  * Several words: the exact full name, the exact last name ("de la cruz"), the exact first name
- * ("mary ann"), then full names one edit per word away (one statement: names(name, grp) holds
- * the text as typed, group 0, and the candidates, group 3), then full names containing the text.
- * A full name typed whole is more likely a typo away from the name meant than the start of a
- * longer one, and the misspelt lookup is cheap where a trigram search for text made of common
- * names is not. (An email has no spaces: it is not searched.)
+ * ("mary ann"), then full names one edit per word away, in one statement whose misspelt group
+ * (and its vocabulary lookup) is computed only if the exact ones leave the page short; then full
+ * names containing the text. A full name typed whole is more likely a typo away from the name
+ * meant than the start of a longer one, and the misspelt lookup is cheap where a trigram search
+ * for text made of common names is not. (An email has no spaces: it is not searched.)
  */
 function fullNameReads(q: string): Read[] {
   let built: SQL | undefined;
-  const names = () => (built ??= sql`SELECT ${q}::text, 0 UNION ALL (${fullNameCandidates(q)})`);
+  const names = () => (built ??= fullNameCandidates(q));
   const notExactFull = sql`(lower(c.full_name) = ${q}) IS NOT TRUE`;
   const notExactPart = sql`(lower(c.last_name) = ${q} OR lower(c.first_name) = ${q}) IS NOT TRUE`;
   return [
     {
-      groups: [0, 1, 2, 3],
       names,
       parts: [
-        { read: 'each', column: sql`lower(c.full_name)`, where: sql`(s.grp = 0 OR ${notExactPart})` },
+        { read: 'ordered', group: 0, where: sql`lower(c.full_name) = ${q}` },
         { read: 'ordered', group: 1, where: sql`lower(c.last_name) = ${q} AND ${notExactFull}` },
         { read: 'ordered', group: 2, where: sql`lower(c.first_name) = ${q} AND ${notExactFull} AND (lower(c.last_name) = ${q}) IS NOT TRUE` },
+        // The candidates never include the text itself.
+        { read: 'each', group: 3, column: sql`lower(c.full_name)`, where: notExactPart },
       ],
     },
     {
-      groups: [4],
       names,
       parts: [
         {
           read: 'sorted',
           group: 4,
-          where: sql`lower(c.full_name) LIKE ${`%${escapeLike(q)}%`} AND (lower(c.full_name) IN (SELECT name FROM names)) IS NOT TRUE AND ${notExactPart}`,
+          where: sql`lower(c.full_name) LIKE ${`%${escapeLike(q)}%`} AND ${notExactFull} AND (lower(c.full_name) IN (SELECT name FROM names)) IS NOT TRUE AND ${notExactPart}`,
         },
       ],
     },
@@ -197,7 +196,7 @@ function fullNameReads(q: string): Read[] {
 }
 
 /**
- * The full names one edit per word away that customers could have (group 3), closest first, at
+ * The full names one edit per word away that customers could have, closest first, at
  * most MAX_FULL_NAMES: every combination of one candidate per word, ranked by the sum of the
  * candidates' ranks. A word's candidates are the vocabulary's names whose accent-folded spelling
  * is the word's own (first) or one edit away, and always the word as typed (last), which may be
@@ -219,7 +218,7 @@ function fullNameCandidates(q: string): SQL {
   });
   const alias = (i: number, column: string) => sql.raw(`w${i}.${column}`);
   const fullName = sql`concat_ws(' ', ${sql.join(words.map((_, i) => alias(i, 'name')), sql`, `)})`;
-  return sql`SELECT ${fullName}, 3 FROM ${sql.join(candidates, sql` CROSS JOIN `)}
+  return sql`SELECT ${fullName} FROM ${sql.join(candidates, sql` CROSS JOIN `)}
     WHERE ${fullName} <> ${q}
     ORDER BY ${sql.join(words.map((_, i) => alias(i, 'rank')), sql` + `)}, ${sql.join(words.map((_, i) => alias(i, 'rank')), sql`, `)}
     LIMIT ${MAX_FULL_NAMES}`;
@@ -245,16 +244,16 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
   // the earlier ones found, so the text stays the same. Rows past the page are dropped below.
   if (!Number.isInteger(f.limit) || f.limit < 1) throw new Error(`invalid search limit ${f.limit}`);
   const limit = sql.raw(String(f.limit + 1));
-  const reads: Read[] = f.q ? searchReads(f.q) : [{ groups: [0], parts: [{ read: 'ordered', group: 0, where: sql`true` }] }];
+  const reads: Read[] = f.q ? searchReads(f.q) : [{ parts: [{ read: 'ordered', group: 0, where: sql`true` }] }];
   const after = f.after;
   const rows: RawRow[] = [];
   // Where the matches are found, the customer's own columns and tier are read; the spend and last
   // visit (a join) and the cursor's text only for the page: a search that sorts a hundred matches
   // (the last 4 digits of a phone) joins twenty-one.
   const needsMetrics = f.minSpent !== undefined || f.maxSpent !== undefined || f.lastVisitFrom !== undefined || f.lastVisitTo !== undefined;
-  const select = (group: SQL, where: SQL) => sql`SELECT c.id, c.version, c.email, c.phone_normalized, c.first_name, c.last_name,
+  const select = (group: number, where: SQL) => sql`SELECT c.id, c.version, c.email, c.phone_normalized, c.first_name, c.last_name,
           c.full_name, c.status, c.customer_type, c.tags, bc.loyalty_tier, c.created_at, c.updated_at, c.deleted_at,
-          c.last_active_at, ${group} AS grp
+          c.last_active_at, ${group}::int AS grp
         FROM customers c
         -- A probe of the link's primary key per candidate (OFFSET 0 keeps it a probe): joined
         -- as a table, the planner hashed all of the business's links for every search.
@@ -263,39 +262,42 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
         ${needsMetrics ? sql`LEFT JOIN customer_metrics m ON m.customer_id = c.id` : sql``}
         WHERE ${sql.join(filters, sql` AND `)} AND ${where}`;
   const newestFirst = sql`ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit}`;
-  const beyond = after ? sql`(c.created_at, c.id) < (${after.at}::timestamptz, ${after.id}::uuid)` : undefined;
+  // A later page starts inside its cursor's group and skips the groups before it.
+  const positioned = (part: Part) =>
+    after && part.group === after.group ? sql`${part.where} AND (c.created_at, c.id) < (${after.at}::timestamptz, ${after.id}::uuid)` : part.where;
+  const partQuery = (part: Part) => {
+    if (part.read === 'each') {
+      return sql`SELECT f.* FROM names s CROSS JOIN LATERAL (${select(part.group, sql`${part.column} = s.name AND ${positioned(part)}`)} ${newestFirst}) f`;
+    }
+    const one = select(part.group, positioned(part));
+    return part.read === 'ordered' ? sql`(${one} ${newestFirst})` : one;
+  };
   // Statement by statement, and only as far as the page needs: a later (costlier, fuzzier)
   // group is not read when the earlier ones fill the page.
   for (const read of reads) {
     if (rows.length > f.limit) break;
-    if (after && Math.max(...read.groups) < after.group) continue;
-    const parts: SQL[] = [];
-    for (const part of read.parts) {
-      if (part.read === 'each') {
-        // The names' groups decide where a later page starts.
-        const position = after && beyond ? sql`AND s.grp >= ${after.group} AND (s.grp > ${after.group} OR ${beyond})` : sql``;
-        parts.push(
-          sql`SELECT f.* FROM names s CROSS JOIN LATERAL (${select(sql`s.grp`, sql`${part.column} = s.name AND ${part.where} ${position}`)} ${newestFirst}) f`,
-        );
-        continue;
-      }
-      if (after && part.group < after.group) continue;
-      const where = after && beyond && part.group === after.group ? sql`${part.where} AND ${beyond}` : part.where;
-      const one = select(sql`${part.group}::int`, where);
-      parts.push(part.read === 'ordered' ? sql`(${one} ${newestFirst})` : one);
-    }
+    const parts = read.parts.filter((part) => !after || part.group >= after.group);
     if (parts.length === 0) continue;
-    const names = read.names ? sql`names (name, grp) AS MATERIALIZED (${read.names()}), ` : sql``;
+    // A group's parts are one CTE (g0, g1, …), read newest first up to the page, and the groups
+    // follow one another under one LIMIT. PostgreSQL runs the branches of a UNION ALL in turn
+    // (no parallel workers: db.client.ts) and computes a CTE only when it is first read, so a
+    // group after a full page (and the names it reads) is never computed.
+    const groups = [...new Set(parts.map((part) => part.group))];
+    const ctes = groups.map(
+      (g) => sql`${sql.raw(`g${g}`)} AS MATERIALIZED (${sql.join(parts.filter((part) => part.group === g).map(partQuery), sql` UNION ALL `)})`,
+    );
+    if (read.names) ctes.unshift(sql`names (name) AS MATERIALIZED (${read.names()})`);
+    const inTurn = groups.map((g) => sql`(SELECT * FROM ${sql.raw(`g${g}`)} ORDER BY created_at DESC, id DESC LIMIT ${limit})`);
     rows.push(
       ...(await queryRowsPrepared<RawRow>(
         ex,
-        sql`WITH ${names}found AS MATERIALIZED (${sql.join(parts, sql` UNION ALL `)})
+        sql`WITH ${sql.join(ctes, sql`, `)}
             SELECT p.id, p.version::int AS version, p.email, p.phone_normalized AS phone, p.first_name AS "firstName",
               p.last_name AS "lastName", p.full_name AS "fullName", p.status, p.customer_type AS "customerType", p.tags,
               p.loyalty_tier AS "loyaltyTier", coalesce(m.total_spent, 0)::float8 AS "totalSpent", m.last_order_date::text AS "lastVisit",
               p.created_at AS "createdAt", p.updated_at AS "updatedAt", p.deleted_at AS "deletedAt", p.last_active_at AS "lastActiveAt",
               to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorAt", p.grp AS "group"
-            FROM (SELECT * FROM found ORDER BY grp, created_at DESC, id DESC LIMIT ${limit}) p
+            FROM (SELECT * FROM (${sql.join(inTurn, sql` UNION ALL `)}) u LIMIT ${limit}) p
             LEFT JOIN customer_metrics m ON m.customer_id = p.id
             ORDER BY p.grp, p.created_at DESC, p.id DESC`,
       )),
