@@ -108,10 +108,12 @@ const request = loopback.request.bind(loopback);
 const errorSamples: string[] = [];
 let errors = 0;
 
-function recordError(what: string, reply: Reply | Error): void {
+/** Counts a failed request and keeps the first few reasons (a client's error, a reply, or its description). */
+function recordError(what: string, reason: Reply | Error | string): void {
   errors += 1;
   if (errorSamples.length < 10) {
-    errorSamples.push(reply instanceof Error ? `${what}: ${reply.message}` : `${what}: HTTP ${reply.status} ${reply.text.slice(0, 300)}`);
+    const why = typeof reason === 'string' ? reason : reason instanceof Error ? reason.message : `HTTP ${reason.status} ${reason.text.slice(0, 300)}`;
+    errorSamples.push(`${what}: ${why}`);
   }
 }
 
@@ -130,7 +132,7 @@ interface LoadResult<K extends string> {
 
 let clients: LoadClients | undefined;
 
-/** `concurrency` clients on the load thread each take the next item until none is left (a closed loop). */
+/** `concurrency` clients in the clients' process each take the next item until none is left (a closed loop). */
 async function drive<T extends { path: string; kind: K }, K extends string>(items: T[], countHits: boolean): Promise<LoadResult<K>> {
   if (!clients) throw new Error('the load clients have not started');
   const c0 = process.cpuUsage();
@@ -149,8 +151,7 @@ async function drive<T extends { path: string; kind: K }, K extends string>(item
   for (const reply of done.replies) {
     if (reply.error !== undefined) {
       result.errors += 1;
-      errors += 1;
-      if (errorSamples.length < 10) errorSamples.push(`${reply.kind}: ${reply.error}`);
+      recordError(reply.kind, reply.error);
       continue;
     }
     result.latencies.push(reply.ms);
