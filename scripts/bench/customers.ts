@@ -8,6 +8,8 @@
 // keep-alive by `concurrency` closed-loop clients in a child process (load-clients.ts), every
 // request timed on its own:
 //   floor         GET /healthz: the same stack and clients with no work, the fastest any route can be here
+//   bare Express  the lower bounds of a profile GET (bare-express.ts): Express with none of our
+//                 middleware answering a constant, then one customers row read by primary key
 //   profile GET   GET /api/v1/customers/{id}, ids drawn at random from the whole business
 //   search        GET /api/v1/customers?q=…&limit=20, a mix of what staff type: a last name,
 //                 first + last name with one typo (letters swapped or dropped), an email prefix,
@@ -53,6 +55,7 @@ import { createDatabase } from '../../src/db/db.client.js';
 import { generateCustomers, type GenerateReport } from './customers-dataset.js';
 import { Prng } from '../../src/pos-simulator/data/prng.js';
 import { LoadClients } from './load-clients.js';
+import { startBareExpress } from './bare-express.js';
 import { at, LoopbackClient, percentile, positiveInt, round, throwawayDatabase, type Reply } from './bench-kit.js';
 
 const { values: args } = parseArgs({
@@ -132,12 +135,15 @@ interface LoadResult<K extends string> {
 
 let clients: LoadClients | undefined;
 
-/** `concurrency` clients in the clients' process each take the next item until none is left (a closed loop). */
-async function drive<T extends { path: string; kind: K }, K extends string>(items: T[], countHits: boolean): Promise<LoadResult<K>> {
-  if (!clients) throw new Error('the load clients have not started');
+/**
+ * `concurrency` clients in the clients' process each take the next item until none is left (a
+ * closed loop); against the service unless other clients (another server's) are given.
+ */
+async function drive<T extends { path: string; kind: K }, K extends string>(items: T[], countHits: boolean, via = clients): Promise<LoadResult<K>> {
+  if (!via) throw new Error('the load clients have not started');
   const c0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
-  const done = await clients.run(items, countHits);
+  const done = await via.run(items, countHits);
   const cpu = process.cpuUsage(c0);
   const result: LoadResult<K> = {
     latencies: [],
@@ -398,6 +404,32 @@ try {
   const floorStats = stats(floor.latencies, floor.elapsedMs);
   console.log(`floor (GET /healthz): ${floor.latencies.length} ok; ${busy(floor)}`);
 
+  // The lower bounds of the profile GET, on a bare Express server in a process of its own (the
+  // service idles meanwhile): if even one primary-key read through Express misses the GET target,
+  // no profile GET can meet it on this machine.
+  const bare = await startBareExpress({ databaseUrl, poolMax: config.database.kind === 'postgres' ? config.database.poolMax : 10 });
+  const bareClients = new LoadClients({ baseUrl: bare.url, authorization: '', concurrency: CONCURRENCY });
+  let bareStats: Stats & { errors: number };
+  let barePkStats: Stats & { errors: number };
+  try {
+    const bareItems = (count: number) => Array.from({ length: count }, () => ({ kind: 'bare' as const, path: '/bare' }));
+    await drive(bareItems(GET_WARMUP), false, bareClients);
+    const bareRun = await drive(bareItems(Math.min(GET_REQUESTS, 10_000)), false, bareClients);
+    bareStats = { ...stats(bareRun.latencies, bareRun.elapsedMs), errors: bareRun.errors };
+    const pkRnd = prng(0xba5e);
+    const pkItems = (count: number) =>
+      Array.from({ length: count }, () => ({ kind: 'bare pk' as const, path: `/bare/customers/${ids[Math.floor(pkRnd() * ids.length)]!}` }));
+    await drive(pkItems(GET_WARMUP), false, bareClients);
+    const pkRun = await drive(pkItems(Math.min(GET_REQUESTS, 10_000)), false, bareClients);
+    barePkStats = { ...stats(pkRun.latencies, pkRun.elapsedMs), errors: pkRun.errors };
+    // Its CPU is not measured: it runs in its own process.
+    console.log(`bare Express: ${bareRun.latencies.length} ok; CPU per request: clients ${bareRun.clientCpuMsPerRequest.toFixed(2)} ms`);
+    console.log(`bare Express + primary-key SELECT: ${pkRun.latencies.length} ok; CPU per request: clients ${pkRun.clientCpuMsPerRequest.toFixed(2)} ms`);
+  } finally {
+    bareClients.close();
+    bare.close();
+  }
+
   // Profile GET.
   const rnd = prng(0x5eed);
   const pick = () => ids[Math.floor(rnd() * ids.length)]!;
@@ -523,6 +555,8 @@ try {
   console.log(`${'requests'.padEnd(24)}${'ok'.padStart(8)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}${'req/s'.padStart(9)}${'errors'.padStart(8)}${'hits'.padStart(8)}`);
   console.log('-'.repeat(92));
   console.log(line('floor: GET /healthz', floorStats, floor.errors));
+  console.log(line('bare Express', bareStats, bareStats.errors));
+  console.log(line('bare Express + PK read', barePkStats, barePkStats.errors));
   console.log(line('profile GET', getStats, get.errors));
   const allHits = [...search.byKind.values()].flatMap((k) => k.hits);
   console.log(line('search (all)', { ...searchStats, hits: allHits.reduce((a, b) => a + b, 0) / allHits.length }, search.errors));
@@ -553,6 +587,11 @@ try {
     floor_p50_ms: round(floorStats.p50, 2),
     floor_p95_ms: round(floorStats.p95, 2),
     floor_rps: round(floorStats.rps, 0),
+    bare_express_p95_ms: round(bareStats.p95, 2),
+    bare_express_rps: round(bareStats.rps, 0),
+    bare_pk_p50_ms: round(barePkStats.p50, 2),
+    bare_pk_p95_ms: round(barePkStats.p95, 2),
+    bare_pk_rps: round(barePkStats.rps, 0),
     get_requests: getStats.n,
     get_p50_ms: round(getStats.p50, 2),
     get_p95_ms: round(getStats.p95, 2),
