@@ -372,8 +372,8 @@ WITH base AS (
   FROM scored s
   RETURNING 1
 ), bc AS (
-  INSERT INTO business_customers (business_id, customer_id, email_lowercase, created_at)
-  SELECT $3::uuid, s.id, CASE WHEN s.has_email THEN lower(s.email_address) END, s.created_at FROM scored s
+  INSERT INTO business_customers (business_id, customer_id, email_lowercase, created_at, customer_created_at)
+  SELECT $3::uuid, s.id, CASE WHEN s.has_email THEN lower(s.email_address) END, s.created_at, s.created_at FROM scored s
   RETURNING 1
 ), cm AS (
   INSERT INTO customer_metrics (customer_id, total_orders, completed_orders, cancelled_orders, returned_orders, total_spent,

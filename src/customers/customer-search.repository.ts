@@ -70,7 +70,10 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 /**
  * One statement of a search: the parts of one or more consecutive match groups, best group first.
  * A part is a condition on the customer row that excludes the groups before it (`IS NOT TRUE`: a
- * null column must not hide a row from a later group), read one of three ways:
+ * null column must not hide a row from a later group), read one of four ways:
+ * - `business`: the business's own customers in date order through its links' index
+ *   (idx_business_customers_newest), stopping at the page: the list without text, which must not
+ *   walk other businesses' customers to fill a small business's page;
  * - `ordered`: in date order through an index that holds it (an exact name, or no text), stopping
  *   at the page;
  * - `sorted`: every match through its own index, then sorted: bounded by the number of matches,
@@ -92,7 +95,7 @@ interface Read {
   parts: Part[];
 }
 
-type Part = { group: number; where: SQL } & ({ read: 'ordered' | 'sorted' } | { read: 'each'; column: SQL });
+type Part = { group: number; where: SQL } & ({ read: 'business' | 'ordered' | 'sorted' } | { read: 'each'; column: SQL });
 
 /** Candidates per word typed, and full names tried, at most: each is one index probe. */
 const MAX_SPELLINGS_PER_WORD = 8;
@@ -244,28 +247,38 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
   // the earlier ones found, so the text stays the same. Rows past the page are dropped below.
   if (!Number.isInteger(f.limit) || f.limit < 1) throw new Error(`invalid search limit ${f.limit}`);
   const limit = sql.raw(String(f.limit + 1));
-  const reads: Read[] = f.q ? searchReads(f.q) : [{ parts: [{ read: 'ordered', group: 0, where: sql`true` }] }];
+  const reads: Read[] = f.q ? searchReads(f.q) : [{ parts: [{ read: 'business', group: 0, where: sql`true` }] }];
   const after = f.after;
   const rows: RawRow[] = [];
   // Where the matches are found, the customer's own columns and tier are read; the spend and last
   // visit (a join) and the cursor's text only for the page: a search that sorts a hundred matches
   // (the last 4 digits of a phone) joins twenty-one.
   const needsMetrics = f.minSpent !== undefined || f.maxSpent !== undefined || f.lastVisitFrom !== undefined || f.lastVisitTo !== undefined;
-  const select = (group: number, where: SQL) => sql`SELECT c.id, c.version, c.email, c.phone_normalized, c.first_name, c.last_name,
+  const columns = (group: number) => sql`c.id, c.version, c.email, c.phone_normalized, c.first_name, c.last_name,
           c.full_name, c.status, c.customer_type, c.tags, bc.loyalty_tier, c.created_at, c.updated_at, c.deleted_at,
-          c.last_active_at, ${group}::int AS grp
+          c.last_active_at, ${group}::int AS grp`;
+  const metricsJoin = needsMetrics ? sql`LEFT JOIN customer_metrics m ON m.customer_id = c.id` : sql``;
+  const select = (group: number, where: SQL) => sql`SELECT ${columns(group)}
         FROM customers c
         -- A probe of the link's primary key per candidate (OFFSET 0 keeps it a probe): joined
         -- as a table, the planner hashed all of the business's links for every search.
         JOIN LATERAL (SELECT l.business_id, l.loyalty_tier FROM business_customers l
                       WHERE l.business_id = ${f.businessId} AND l.customer_id = c.id OFFSET 0) bc ON true
-        ${needsMetrics ? sql`LEFT JOIN customer_metrics m ON m.customer_id = c.id` : sql``}
+        ${metricsJoin}
         WHERE ${sql.join(filters, sql` AND `)} AND ${where}`;
   const newestFirst = sql`ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit}`;
   // A later page starts inside its cursor's group and skips the groups before it.
   const positioned = (part: Part) =>
     after && part.group === after.group ? sql`${part.where} AND (c.created_at, c.id) < (${after.at}::timestamptz, ${after.id}::uuid)` : part.where;
+  // The business's links carry the customer's created_at (customer_created_at), in their own index.
+  const ofBusiness = (part: Part) => sql`(SELECT ${columns(part.group)}
+        FROM business_customers bc JOIN customers c ON c.id = bc.customer_id
+        ${metricsJoin}
+        WHERE ${sql.join(filters, sql` AND `)} AND ${part.where}
+          ${after && part.group === after.group ? sql`AND (bc.customer_created_at, bc.customer_id) < (${after.at}::timestamptz, ${after.id}::uuid)` : sql``}
+        ORDER BY bc.customer_created_at DESC, bc.customer_id DESC LIMIT ${limit})`;
   const partQuery = (part: Part) => {
+    if (part.read === 'business') return ofBusiness(part);
     if (part.read === 'each') {
       return sql`SELECT f.* FROM names s CROSS JOIN LATERAL (${select(part.group, sql`${part.column} = s.name AND ${positioned(part)}`)} ${newestFirst}) f`;
     }

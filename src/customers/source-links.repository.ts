@@ -24,10 +24,12 @@ export async function insertGuestCustomers(tx: Tx, businessId: string, rows: (Co
     inserted AS (
       INSERT INTO customers (id, email, phone, phone_normalized, first_name, last_name, customer_type)
       SELECT id, email, phone, phone, "firstName", "lastName", 'guest' FROM x
-      RETURNING id, email
+      RETURNING id, email, created_at
     )
-    INSERT INTO business_customers (business_id, customer_id, email_lowercase)
-    SELECT ${businessId}::uuid, id, lower(email) FROM inserted`);
+    -- The link's copy of created_at is given here: its trigger cannot see customers inserted by
+    -- the same statement (migration 0007).
+    INSERT INTO business_customers (business_id, customer_id, email_lowercase, customer_created_at)
+    SELECT ${businessId}::uuid, id, lower(email), created_at FROM inserted`);
 }
 
 /**

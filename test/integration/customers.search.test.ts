@@ -166,6 +166,41 @@ describe('customer search', () => {
     expect(new Set(seen).size).toBe(seen.length);
   });
 
+  it("lists a business's own customers newest first by their creation time, however they joined it", async () => {
+    const own = await t.newBusiness('Newest first');
+    const elsewhere = await t.newBusiness('Elsewhere');
+    const listed = async (query = 'limit=50') => (await search(query, own.token)).data.map((c) => c.id);
+    const make = async (b: { token: string }) =>
+      (await request(t.app).post('/api/v1/customers').set(auth(b.token)).send(buildCustomer({})).expect(201)).body.data.id as string;
+    const first = await make(own);
+    const second = await make(own);
+    // Another business's customer, created between ours and newer than the first, joins ours later.
+    const joiner = await make(elsewhere);
+    const third = await make(own);
+    expect(await listed()).toEqual([third, second, first]);
+    await t.database.pool.query('INSERT INTO business_customers (business_id, customer_id) VALUES ($1, $2)', [own.id, joiner]);
+    // In the order of its creation, not of joining (the link copies the customer's created_at).
+    expect(await listed()).toEqual([third, joiner, second, first]);
+    // A customer's creation time changed in place moves it in every business's list.
+    await t.database.pool.query(`UPDATE customers SET created_at = created_at - interval '1 day' WHERE id = $1`, [third]);
+    expect(await listed()).toEqual([joiner, second, first, third]);
+    // A page at a time: the same customers in the same order, each once.
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await search(`limit=1${cursor ? `&cursor=${cursor}` : ''}`, own.token);
+      paged.push(...page.data.map((c) => c.id));
+      cursor = page.meta.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual([joiner, second, first, third]);
+    // Every link's copy matches its customer, whichever way it was written in this file.
+    const [drift] = await queryRows<{ n: number }>(
+      t.database.handle.db,
+      sql`SELECT count(*)::int AS n FROM business_customers bc JOIN customers c ON c.id = bc.customer_id WHERE bc.customer_created_at <> c.created_at`,
+    );
+    expect(drift!.n).toBe(0);
+  });
+
   it('filters by tag, tier, segment, spend and last visit', async () => {
     expect((await found('tag=vip')).sort()).toEqual([ids.john, ids.maria].sort());
     expect((await found('minSpent=200&maxSpent=1200')).sort()).toEqual([ids.john, ids.jane].sort());
