@@ -83,6 +83,7 @@ const envSchema = z.object({
   EXPORT_STORAGE_DIR: z.string().min(1).default('data/exports'),
   IMPORT_MAX_BYTES: int(1, 10 * 1024 ** 3).default(100 * 1024 ** 2),
   BULK_MAX_CUSTOMERS: int(1, 1_000_000).default(10_000),
+  SEARCH_SMALL_BUSINESS_MAX: int(0, 1_000_000).default(10_000),
   PREDICTION_MONTHLY_DISCOUNT_RATE: z.coerce.number().min(0).max(1).default(0.01),
   // 0 as in `lifetimes`: an L2 penalty on the raw parameters depends on the time unit (α in days is 7× α in weeks).
   PREDICTION_PENALIZER: z.coerce.number().min(0).max(10).default(0),
@@ -174,6 +175,9 @@ export function parseConfig(env: Record<string, string | undefined>) {
     // Largest import file accepted (bytes), and most customers one bulk operation may change.
     imports: { maxBytes: e.IMPORT_MAX_BYTES },
     bulk: { maxCustomers: e.BULK_MAX_CUSTOMERS },
+    // A business with at most this many customers, under a tenth of all, is searched in one pass
+    // over its own customers instead of through every business's indexes (0: never).
+    search: { smallBusinessMax: e.SEARCH_SMALL_BUSINESS_MAX },
     // Demo mode seeds a demo business and prints a token; on by default except in production.
     demoMode: e.DEMO_MODE ?? e.NODE_ENV !== 'production',
   };

@@ -9,6 +9,7 @@ import { TokenService } from './auth/tokens.js';
 import { BusinessesService } from './businesses/businesses.service.js';
 import type { Config } from './config.js';
 import { CustomersService } from './customers/customers.service.js';
+import { BusinessSizes } from './customers/business-sizes.js';
 import { AnalyticsService } from './analytics/analytics.service.js';
 import { ADVISORY_LOCKS, withAdvisoryLock } from './db/advisory-locks.js';
 import { createDatabase, type DatabaseHandle } from './db/db.client.js';
@@ -194,7 +195,9 @@ export function createApplication({ config, logger, database, firestore, redis, 
   // In-process projection starts right after each commit; otherwise a worker picks rows up.
   if (inProcess) sync.onCommitted(() => projector.wake());
   const waiter = new SyncWaiter(database.db, config.sync.waitTimeoutMs, inProcess ? () => projector.wake() : undefined);
-  const customers = new CustomersService(database.db, sync, waiter);
+  // Shared by the customer list and bulk selection, which search alike.
+  const businessSizes = new BusinessSizes(config.search.smallBusinessMax);
+  const customers = new CustomersService(database.db, sync, waiter, businessSizes);
   const businesses = new BusinessesService(database.db);
   const tiers = new TiersService(database, sync);
   const segments = new SegmentsService(database, sync);
@@ -243,7 +246,7 @@ export function createApplication({ config, logger, database, firestore, redis, 
     maxBytes: config.imports.maxBytes,
     onQueued: config.jobsInProcess ? () => queueWorker.wake() : undefined,
   });
-  const bulk = new BulkService({ db: database.db, sync, maxCustomers: config.bulk.maxCustomers });
+  const bulk = new BulkService({ db: database.db, sync, maxCustomers: config.bulk.maxCustomers, sizes: businessSizes });
   const interactionsLoader = new InteractionsLoader(database, warehouse, logger.child({ module: 'memory-loader' }), config.memory.loader.batchSize);
 
   const readiness: ReadinessCheck[] = [

@@ -15,6 +15,7 @@ import { can, type Principal, type Permission } from '../auth/tokens.js';
 import type { Db, Tx } from '../db/db.client.js';
 import { decodeCursor, keysetPage } from '../db/keyset.js';
 import { searchCustomers } from '../customers/customer-search.repository.js';
+import type { BusinessSizes } from '../customers/business-sizes.js';
 import { changeStaticMembers } from '../segments/segment-membership.js';
 import { AppError, invalidInput, type FieldProblem } from '../errors.js';
 import { findSegment } from '../segments/segments.repository.js';
@@ -63,6 +64,7 @@ export class BulkService {
       sync: DatabaseSyncService;
       /** BULK_MAX_CUSTOMERS. */
       maxCustomers: number;
+      sizes: BusinessSizes;
       now?: () => Date;
     },
   ) {}
@@ -142,7 +144,8 @@ export class BulkService {
       if (missing.length > 0) throw invalid(missing.slice(0, 20));
       return live;
     }
-    const rows = await searchCustomers(this.deps.db, { businessId, ...request.filter, limit: max + 1 });
+    const smallBusiness = request.filter.q ? await this.deps.sizes.isSmall(this.deps.db, businessId) : false;
+    const rows = await searchCustomers(this.deps.db, { businessId, ...request.filter, smallBusiness, limit: max + 1 });
     if (rows.length > max) {
       throw invalid([{ field: 'body.filter', message: `matches more than ${max} customers (BULK_MAX_CUSTOMERS); narrow it or split the request` }]);
     }

@@ -13,7 +13,10 @@
 // one after the other and only while the page is short, each statement up to a page in (group,
 // created_at, id) order; the order is total, so keyset pages never skip or repeat a customer.
 // Every statement is prepared by name (queryRowsPrepared): its text depends on the shape of the
-// search, never on the words.
+// search, never on the words. A small business beside larger ones (BusinessSizes) is searched in
+// one statement instead: one pass over its own customers, each given the first group it matches,
+// for the same rows in the same order; through the customers' indexes it would walk every
+// business's customers of a common name. The list without text walks the business's own links.
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRowsPrepared, textArray, type Executor } from '../db/db.client.js';
 import type { KeysetPosition } from '../db/keyset.js';
@@ -32,6 +35,12 @@ export interface CustomerSearch {
   lastVisitTo?: string;
   includeDeleted?: boolean;
   limit: number;
+  /**
+   * A small business (BusinessSizes) is searched through its own links, and PostgreSQL chooses
+   * between them and the customers' indexes by the business's size; a large one through the
+   * customers' indexes. Either way the same rows in the same order.
+   */
+  smallBusiness?: boolean;
   /** Where the previous page ended: the match group (0 without text) and the keyset position. */
   after?: SearchPosition;
 }
@@ -254,9 +263,9 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
   // visit (a join) and the cursor's text only for the page: a search that sorts a hundred matches
   // (the last 4 digits of a phone) joins twenty-one.
   const needsMetrics = f.minSpent !== undefined || f.maxSpent !== undefined || f.lastVisitFrom !== undefined || f.lastVisitTo !== undefined;
-  const columns = (group: number) => sql`c.id, c.version, c.email, c.phone_normalized, c.first_name, c.last_name,
+  const columns = (group: number | SQL) => sql`c.id, c.version, c.email, c.phone_normalized, c.first_name, c.last_name,
           c.full_name, c.status, c.customer_type, c.tags, bc.loyalty_tier, c.created_at, c.updated_at, c.deleted_at,
-          c.last_active_at, ${group}::int AS grp`;
+          c.last_active_at, ${typeof group === 'number' ? sql.raw(String(group)) : group}::int AS grp`;
   const metricsJoin = needsMetrics ? sql`LEFT JOIN customer_metrics m ON m.customer_id = c.id` : sql``;
   const select = (group: number, where: SQL) => sql`SELECT ${columns(group)}
         FROM customers c
@@ -285,9 +294,46 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
     const one = select(part.group, positioned(part));
     return part.read === 'ordered' ? sql`(${one} ${newestFirst})` : one;
   };
-  // Statement by statement, and only as far as the page needs: a later (costlier, fuzzier)
-  // group is not read when the earlier ones fill the page.
-  for (const read of reads) {
+  // The page from the statement's CTEs, read in turn under one LIMIT (`inTurn`): each customer
+  // with its spend, last visit and cursor text.
+  const page = (ctes: SQL[], inTurn: SQL[]) =>
+    queryRowsPrepared<RawRow>(
+      ex,
+      sql`WITH ${sql.join(ctes, sql`, `)}
+          SELECT p.id, p.version::int AS version, p.email, p.phone_normalized AS phone, p.first_name AS "firstName",
+            p.last_name AS "lastName", p.full_name AS "fullName", p.status, p.customer_type AS "customerType", p.tags,
+            p.loyalty_tier AS "loyaltyTier", coalesce(m.total_spent, 0)::float8 AS "totalSpent", m.last_order_date::text AS "lastVisit",
+            p.created_at AS "createdAt", p.updated_at AS "updatedAt", p.deleted_at AS "deletedAt", p.last_active_at AS "lastActiveAt",
+            to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorAt", p.grp AS "group"
+          FROM (SELECT * FROM (${sql.join(inTurn, sql` UNION ALL `)}) u LIMIT ${limit}) p
+          LEFT JOIN customer_metrics m ON m.customer_id = p.id
+          ORDER BY p.grp, p.created_at DESC, p.id DESC`,
+    );
+  const namesCte = (names: () => SQL) => sql`names (name) AS MATERIALIZED (${names()})`;
+
+  if (f.smallBusiness && f.q) {
+    // A small business: one pass over its own customers (a probe of each one's row), each given
+    // the first group it matches. It costs the size of the business whatever the text, where the
+    // customers' indexes would walk every business's customers of a common name.
+    const parts = reads.flatMap((read) => read.parts);
+    const names = reads.find((read) => read.names)?.names;
+    const matches = (part: Part) => (part.read === 'each' ? sql`${part.column} IN (SELECT name FROM names) AND (${part.where})` : sql`(${part.where})`);
+    const groupOf = sql`CASE ${sql.join(parts.map((part) => sql`WHEN ${matches(part)} THEN ${sql.raw(String(part.group))}`), sql` `)} END`;
+    const beyond = after
+      ? sql`AND (x.grp > ${after.group}::int OR (x.grp = ${after.group}::int AND (x.created_at, x.id) < (${after.at}::timestamptz, ${after.id}::uuid)))`
+      : sql``;
+    const onePass = sql`g AS MATERIALIZED (SELECT * FROM (SELECT ${columns(groupOf)}
+        FROM business_customers bc
+        JOIN LATERAL (SELECT * FROM customers c0 WHERE c0.id = bc.customer_id OFFSET 0) c ON true
+        ${metricsJoin}
+        WHERE ${sql.join(filters, sql` AND `)}) x
+      WHERE x.grp IS NOT NULL ${beyond}
+      ORDER BY x.grp, x.created_at DESC, x.id DESC LIMIT ${limit})`;
+    rows.push(...(await page(names ? [namesCte(names), onePass] : [onePass], [sql`SELECT * FROM g`])));
+  }
+  // Otherwise statement by statement, and only as far as the page needs: a later (costlier,
+  // fuzzier) group is not read when the earlier ones fill the page.
+  for (const read of f.smallBusiness && f.q ? [] : reads) {
     if (rows.length > f.limit) break;
     const parts = read.parts.filter((part) => !after || part.group >= after.group);
     if (parts.length === 0) continue;
@@ -299,22 +345,9 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
     const ctes = groups.map(
       (g) => sql`${sql.raw(`g${g}`)} AS MATERIALIZED (${sql.join(parts.filter((part) => part.group === g).map(partQuery), sql` UNION ALL `)})`,
     );
-    if (read.names) ctes.unshift(sql`names (name) AS MATERIALIZED (${read.names()})`);
+    if (read.names) ctes.unshift(namesCte(read.names));
     const inTurn = groups.map((g) => sql`(SELECT * FROM ${sql.raw(`g${g}`)} ORDER BY created_at DESC, id DESC LIMIT ${limit})`);
-    rows.push(
-      ...(await queryRowsPrepared<RawRow>(
-        ex,
-        sql`WITH ${sql.join(ctes, sql`, `)}
-            SELECT p.id, p.version::int AS version, p.email, p.phone_normalized AS phone, p.first_name AS "firstName",
-              p.last_name AS "lastName", p.full_name AS "fullName", p.status, p.customer_type AS "customerType", p.tags,
-              p.loyalty_tier AS "loyaltyTier", coalesce(m.total_spent, 0)::float8 AS "totalSpent", m.last_order_date::text AS "lastVisit",
-              p.created_at AS "createdAt", p.updated_at AS "updatedAt", p.deleted_at AS "deletedAt", p.last_active_at AS "lastActiveAt",
-              to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursorAt", p.grp AS "group"
-            FROM (SELECT * FROM (${sql.join(inTurn, sql` UNION ALL `)}) u LIMIT ${limit}) p
-            LEFT JOIN customer_metrics m ON m.customer_id = p.id
-            ORDER BY p.grp, p.created_at DESC, p.id DESC`,
-      )),
-    );
+    rows.push(...(await page(ctes, inTurn)));
   }
   rows.splice(f.limit + 1);
   const date = (v: string | Date | null) => (v === null ? null : new Date(v));

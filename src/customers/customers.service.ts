@@ -3,6 +3,7 @@
 import type { Db } from '../db/db.client.js';
 import { decodeCursor, encodeCursor } from '../db/keyset.js';
 import { searchCustomers, type SearchPosition } from './customer-search.repository.js';
+import type { BusinessSizes } from './business-sizes.js';
 import { AppError } from '../errors.js';
 import type { DatabaseSyncService, WriteContext, WriteResult } from '../sync/database-sync.service.js';
 import type { SyncWaiter } from '../sync/sync-waiter.js';
@@ -24,6 +25,7 @@ export class CustomersService {
     private readonly db: Db,
     private readonly sync: DatabaseSyncService,
     private readonly waiter: SyncWaiter,
+    private readonly sizes: BusinessSizes,
   ) {
     this.readProfile = prepareProfileReader(db);
   }
@@ -75,7 +77,12 @@ export class CustomersService {
   /** Filters and free-text search; newest first, text matches grouped best first (see searchCustomers). */
   async list(businessId: string, query: ListCustomersQuery) {
     const { cursor, ...filters } = query;
-    const rows = await searchCustomers(this.db, { businessId, ...filters, after: cursor ? decodeSearchCursor(cursor) : undefined });
+    const rows = await searchCustomers(this.db, {
+      businessId,
+      ...filters,
+      smallBusiness: filters.q ? await this.sizes.isSmall(this.db, businessId) : false,
+      after: cursor ? decodeSearchCursor(cursor) : undefined,
+    });
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {

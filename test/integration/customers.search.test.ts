@@ -3,6 +3,7 @@
 import { sql } from 'drizzle-orm';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { searchCustomers, type CustomerSearch } from '../../src/customers/customer-search.repository.js';
 import { foldName } from '../../src/customers/name-spelling.js';
 import { queryRows, textArray } from '../../src/db/db.client.js';
 import { buildCustomer } from '../support/builders.js';
@@ -199,6 +200,57 @@ describe('customer search', () => {
       sql`SELECT count(*)::int AS n FROM business_customers bc JOIN customers c ON c.id = bc.customer_id WHERE bc.customer_created_at <> c.created_at`,
     );
     expect(drift!.n).toBe(0);
+  });
+
+  it('finds the same customers in the same order, page by page, in one pass over a small business as through the indexes', async () => {
+    const db = t.database.handle.db;
+    // Names, emails and phones that fall into every group, and a neighbour whose customers match too.
+    const own = await t.newBusiness('One pass');
+    const neighbour = await t.newBusiness('Neighbour');
+    const people: [string | null, string | null, string | null, string][] = [
+      ['John', 'Smith', 'jsmith@example.com', '+14155550301'],
+      ['Johnny', 'Smith', 'johnny.smith@example.com', '+14155550302'],
+      ['Smith', 'Jones', 'smith.jones@example.net', '+14155550303'],
+      ['Alice', 'Smithson', 'alice@smithson.example', '+14155550304'],
+      ['Jon', 'Smyth', null, '+14155550305'],
+      ['Mary Ann', 'De La Cruz', 'mac@example.org', '+34915550306'],
+      [null, null, 'nobody@example.com', '+14155030599'],
+      ['Jane', 'Smith', 'jane.s@example.com', '+14155550307'],
+    ];
+    for (const b of [own, neighbour]) {
+      for (const [firstName, lastName, email, phone] of people) {
+        const res = await request(t.app).post('/api/v1/customers').set(auth(b.token)).send(buildCustomer({ firstName, lastName, email: email && `${b === own ? '' : 'n.'}${email}`, phone, metrics: { totalSpent: 150 } }));
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+      }
+    }
+    const queries: Omit<CustomerSearch, 'businessId' | 'limit'>[] = [
+      ...['smith', 'smiht', 'smi', 'john smith', 'jon smith', 'john smtih', 'mary ann', 'de la cruz', 'mary ann de la cruz', 'jsmith', 'jsmith@', '@example.org', '0305', '5550', '555030', 'zzz'].map((q) => ({ q })),
+      { q: 'smith', minSpent: 100 },
+      { q: 'smith', tier: 'BRONZE' },
+      { q: 'smith', tag: 'none-has-it' },
+    ];
+    for (const businessId of [own.id, business.id]) {
+      for (const query of queries) {
+        const run = async (smallBusiness: boolean, limit: number) => {
+          const all: string[] = [];
+          let after: CustomerSearch['after'];
+          for (;;) {
+            const rows = await searchCustomers(db, { businessId, ...query, limit, smallBusiness, after });
+            all.push(...rows.slice(0, limit).map((r) => `${r.group}:${r.id}`));
+            const last = rows[limit - 1];
+            if (rows.length <= limit || !last) return all;
+            after = { group: last.group, at: last.cursorAt, id: last.id };
+          }
+        };
+        const whole = await run(false, 50);
+        const label = JSON.stringify(query);
+        expect(await run(true, 50), label).toEqual(whole);
+        expect(await run(true, 2), label).toEqual(whole);
+        expect(await run(false, 2), label).toEqual(whole);
+      }
+    }
+    // The text is really matched in both ways: a common name finds several groups' customers.
+    expect((await searchCustomers(db, { businessId: own.id, q: 'smith', limit: 50, smallBusiness: true })).length).toBeGreaterThan(5);
   });
 
   it('filters by tag, tier, segment, spend and last visit', async () => {
