@@ -175,7 +175,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
     // Largest import file accepted (bytes), and most customers one bulk operation may change.
     imports: { maxBytes: e.IMPORT_MAX_BYTES },
     bulk: { maxCustomers: e.BULK_MAX_CUSTOMERS },
-    // A business with at most this many customers, under a tenth of all, is searched in one pass
+    // A business with at most this many customers, under a fiftieth of all, is searched in one pass
     // over its own customers instead of through every business's indexes (0: never).
     search: { smallBusinessMax: e.SEARCH_SMALL_BUSINESS_MAX },
     // Demo mode seeds a demo business and prints a token; on by default except in production.

@@ -1,5 +1,5 @@
 // npm run bench:customers [-- --n 1000000] [--concurrency 32] [--requests 20000] [--search-requests 5000]
-//                             [--skip-recalc] [--keep]
+//                             [--small-n 2000] [--skip-recalc] [--keep]
 //
 // The customer API at scale. N customers of one business (default 1,000,000) are generated
 // straight into PostgreSQL, set-based (customers-dataset.ts: names, emails, phones, metrics,
@@ -14,6 +14,10 @@
 //   search        GET /api/v1/customers?q=…&limit=20, a mix of what staff type: a last name,
 //                 first + last name with one typo (letters swapped or dropped), an email prefix,
 //                 the last 4 or 7 digits of a phone number; reported overall and per kind
+//   small business  a second business of `small-n` customers (default 2,000; 0: none), generated
+//                 alike (the same names, so most of its searches match the large one's customers
+//                 too), after the large one: its list (GET /api/v1/customers?limit=20 and the same
+//                 with tier=GOLD, which few match) and the same search mix, under the same clients
 //   tiers         POST /api/v1/tiers/recalculate on the fresh data (everyone BRONZE, default
 //                 thresholds: tier_recalc_s), then PUT /api/v1/tiers/configuration with lower
 //                 thresholds (silver 300/6 visits, gold 1000/15, platinum 3000/40; the service
@@ -64,6 +68,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     requests: { type: 'string', default: '20000' },
     'search-requests': { type: 'string', default: '5000' },
+    'small-n': { type: 'string', default: '2000' },
     'skip-recalc': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
@@ -72,6 +77,7 @@ const N = positiveInt(args.n, '--n');
 const CONCURRENCY = positiveInt(args.concurrency, '--concurrency');
 const GET_REQUESTS = positiveInt(args.requests, '--requests');
 const SEARCH_REQUESTS = positiveInt(args['search-requests'], '--search-requests');
+const SMALL_N = args['small-n'] === '0' ? 0 : positiveInt(args['small-n'], '--small-n');
 const GET_WARMUP = Math.min(1000, Math.max(CONCURRENCY, Math.floor(GET_REQUESTS / 10)));
 const SEARCH_WARMUP = Math.min(300, Math.max(CONCURRENCY, Math.floor(SEARCH_REQUESTS / 10)));
 const LONG_TIMEOUT_MS = 30 * 60_000;
@@ -329,6 +335,8 @@ try {
   let businessId: string;
   let ids: string[];
   let people: Person[];
+  let smallBusinessId: string | undefined;
+  let smallPeople: Person[] = [];
   try {
     await migrateDatabase(setup);
     const client = await setup.pool.connect();
@@ -372,6 +380,25 @@ try {
       [businessId, RUN],
     );
     people = peopleRows.rows;
+
+    // The small business, generated alike after the large one (its indexes are in place).
+    if (SMALL_N > 0) {
+      const smallClient = await setup.pool.connect();
+      try {
+        const { rows } = await smallClient.query<{ id: string }>(`INSERT INTO businesses (name) VALUES ($1) RETURNING id::text`, [`bench-customers small ${RUN}`]);
+        smallBusinessId = rows[0]!.id;
+        const small = await generateCustomers({ client: smallClient, businessId: smallBusinessId, n: SMALL_N, rebuildIndexes: false, now: new Date(), salt: randomBytes(4).toString('hex') });
+        console.log(`generated ${SMALL_N} customers of a small business in ${small.seconds.toFixed(1)} s`);
+      } finally {
+        smallClient.release(true);
+      }
+      const smallRows = await setup.pool.query<Person>(
+        `SELECT c.first_name, c.last_name, c.email, c.phone_normalized FROM business_customers bc JOIN customers c ON c.id = bc.customer_id
+          WHERE bc.business_id = $1 ORDER BY md5(bc.customer_id::text || $2 || 'search')`,
+        [smallBusinessId, RUN],
+      );
+      smallPeople = smallRows.rows;
+    }
   } finally {
     await setup.close();
   }
@@ -455,6 +482,29 @@ try {
     `search: ${search.latencies.length} ok, ${search.errors} errors in ${(search.elapsedMs / 1000).toFixed(1)} s (warm-up ${warmSearch.latencies.length}); ` +
       `${busy(search)}; load average ${loadavg()[0]!.toFixed(2)}`,
   );
+
+  // The small business beside the large one: its list and the same search mix, its own token.
+  let smallList: { stats: Stats; errors: number } | undefined;
+  let smallSearch: { stats: Stats; errors: number } | undefined;
+  if (smallBusinessId) {
+    const smallAuth = `Bearer ${new TokenService(config.jwt).sign({ subject: 'bench-admin', role: 'admin', businessId: smallBusinessId })}`;
+    const smallClients = new LoadClients({ baseUrl: loopback.baseUrl, authorization: smallAuth, concurrency: CONCURRENCY });
+    try {
+      const listItems = (count: number) =>
+        Array.from({ length: count }, (_, i) => ({ kind: 'list' as const, path: `/api/v1/customers?limit=20${i % 2 ? '&tier=GOLD' : ''}` }));
+      await drive(listItems(SEARCH_WARMUP), true, smallClients);
+      const list = await drive(listItems(SEARCH_REQUESTS), true, smallClients);
+      smallList = { stats: stats(list.latencies, list.elapsedMs), errors: list.errors };
+      const items = searchWorkload(smallPeople, SEARCH_WARMUP + SEARCH_REQUESTS, rnd);
+      await drive(items.slice(0, SEARCH_WARMUP), true, smallClients);
+      const found = await drive(items.slice(SEARCH_WARMUP), true, smallClients);
+      const hits = [...found.byKind.values()].flatMap((k) => k.hits);
+      smallSearch = { stats: stats(found.latencies, found.elapsedMs, hits), errors: found.errors };
+      console.log(`small business (${SMALL_N} customers): list ${list.latencies.length} ok, ${busy(list)}; search ${found.latencies.length} ok, ${busy(found)}`);
+    } finally {
+      smallClients.close();
+    }
+  }
 
   // Tiers, then the segment (which selects by tier). Each whole-business run is timed where it
   // does its full work: the first tier recalculation (everyone is BRONZE, the default thresholds
@@ -561,6 +611,10 @@ try {
   const allHits = [...search.byKind.values()].flatMap((k) => k.hits);
   console.log(line('search (all)', { ...searchStats, hits: allHits.reduce((a, b) => a + b, 0) / allHits.length }, search.errors));
   for (const k of searchByKind) console.log(line(`  ${k.kind}`, { ...k, rps: NaN }, ''));
+  if (smallList && smallSearch) {
+    console.log(line(`small (${SMALL_N}): list`, smallList.stats, smallList.errors));
+    console.log(line(`small (${SMALL_N}): search`, smallSearch.stats, smallSearch.errors));
+  }
   console.log('hits: mean rows returned (limit 20); req/s of a kind is not shown (the kinds run interleaved).');
   if (ops.length > 0) {
     console.log('');
@@ -611,6 +665,11 @@ try {
     search_by_kind: Object.fromEntries(
       searchByKind.map((k) => [k.kind.replace(/\W+/g, '_'), { p50_ms: round(k.p50, 2), p95_ms: round(k.p95, 2), p99_ms: round(k.p99, 2), mean_hits: round(k.hits ?? NaN, 2) }]),
     ),
+    small_n: smallBusinessId ? SMALL_N : 0,
+    small_list_p95_ms: smallList ? round(smallList.stats.p95, 2) : null,
+    small_list_rps: smallList ? round(smallList.stats.rps, 0) : null,
+    small_search_p95_ms: smallSearch ? round(smallSearch.stats.p95, 2) : null,
+    small_search_rps: smallSearch ? round(smallSearch.stats.rps, 0) : null,
     tier_recalc_s: r2(tierRecalcS),
     tier_changed: num(tierFull?.body, 'data.changed'),
     tier_config_s: r2(tierConfigS),
