@@ -36,9 +36,9 @@ export interface CustomerSearch {
   includeDeleted?: boolean;
   limit: number;
   /**
-   * A small business (BusinessSizes) is searched through its own links, and PostgreSQL chooses
-   * between them and the customers' indexes by the business's size; a large one through the
-   * customers' indexes. Either way the same rows in the same order.
+   * A small business (BusinessSizes) is searched in one pass over its own customers; a large one
+   * through the customers' indexes, statement by statement. Either way the same rows in the same
+   * order.
    */
   smallBusiness?: boolean;
   /** Where the previous page ended: the match group (0 without text) and the keyset position. */

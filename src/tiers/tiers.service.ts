@@ -10,7 +10,7 @@ import { applyInChunks } from '../standing/standing.js';
 import { closeRun, openRun, type RecalculationTrigger } from '../standing/recalculation-runs.repository.js';
 import type { DatabaseSyncService, WriteResult } from '../sync/database-sync.service.js';
 import { applyTierDecisions, tierCandidates, type TierConfiguration } from './tier-evaluation.js';
-import { listTierAudits, loadTierConfig, saveTierConfig, writeTierOverride } from './tiers.repository.js';
+import { listTierAudits, loadTierConfig, refreshTierStatistics, saveTierConfig, writeTierOverride } from './tiers.repository.js';
 import { auditsQuery, tierOverrideInput, updateTierConfiguration } from './tiers.schema.js';
 
 export interface TierRecalculation {
@@ -96,6 +96,7 @@ export class TiersService {
       });
       const upgraded = counts.upgraded ?? 0;
       const downgraded = counts.downgraded ?? 0;
+      if (changed >= RESTATE_AFTER) await refreshTierStatistics(this.db);
       this.sync.announceBulk();
       await closeRun(this.db, runId, { counts: { changed, upgraded, downgraded } });
       return { runId, evaluated: candidates.length, changed, upgraded, downgraded, durationMs: Math.round(performance.now() - started) };
@@ -129,4 +130,6 @@ export class TiersService {
 }
 
 const ORDER = ['BRONZE', 'SILVER', 'GOLD', 'PLATINUM'];
+/** Customers moved by one recalculation past which the tier statistics are refreshed at once. */
+const RESTATE_AFTER = 10_000;
 const tierUp = (previous: string, next: string) => ORDER.indexOf(next) > ORDER.indexOf(previous);

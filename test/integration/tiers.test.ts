@@ -3,6 +3,7 @@
 // downgrades one tier at a time after the grace period, manual overrides, rolling windows.
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { refreshTierStatistics } from '../../src/tiers/tiers.repository.js';
 import { buildCustomer } from '../support/builders.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
@@ -221,6 +222,25 @@ describe('tier evaluation', () => {
     vi.setSystemTime(new Date('2026-06-15T12:00:00Z'));
     await t.standingJob.runOnce();
     expect((await tierOf2(b, id)).tier).toBe('SILVER');
+  });
+
+  it('refreshes the planner’s tier statistics on demand (after a recalculation that moved many customers)', async () => {
+    const tiers = async () =>
+      (await t.database.pool.query<{ tiers: string | null }>(
+        `SELECT most_common_vals::text AS tiers FROM pg_stats WHERE tablename = 'business_customers' AND attname = 'loyalty_tier'`,
+      )).rows[0]?.tiers ?? null;
+    // Every BRONZE customer GOLD for a moment (put back below, so the file's other tests are not disturbed).
+    const moved = await t.database.pool.query<{ business_id: string; customer_id: string }>(
+      `UPDATE business_customers SET loyalty_tier = 'GOLD' WHERE loyalty_tier = 'BRONZE' RETURNING business_id, customer_id`,
+    );
+    expect(moved.rowCount).toBeGreaterThan(0);
+    await refreshTierStatistics(t.database.handle.db);
+    expect(await tiers()).toContain('GOLD');
+    expect(await tiers()).not.toContain('BRONZE');
+    await t.database.pool.query(
+      `UPDATE business_customers bc SET loyalty_tier = 'BRONZE' FROM unnest($1::uuid[], $2::uuid[]) AS m(b, c) WHERE bc.business_id = m.b AND bc.customer_id = m.c`,
+      [moved.rows.map((r) => r.business_id), moved.rows.map((r) => r.customer_id)],
+    );
   });
 });
 
