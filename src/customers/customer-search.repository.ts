@@ -5,7 +5,8 @@
 //   - a phone number (4 or more digits, no letters): phones ending with the digits, then phones
 //     containing them;
 //   - anything else is a name. One word: the exact last name, then the exact first name, then
-//     names or emails containing it, then first or last names one edit away. Several words: the
+//     first or last names starting with it (it may be a name being typed: "smi"), then names or
+//     emails containing it, then first or last names one edit away. Several words: the
 //     exact full name, last name or first name, then full names one edit per word away, then
 //     full names containing the text. An edit (name-spelling.ts): "jon smith" finds John Smith,
 //     "garcia" García.
@@ -88,26 +89,38 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
  * - `sorted`: every match through its own index, then sorted: bounded by the number of matches,
  *   where the planner, misjudging a trigram or prefix condition as common, could instead walk the
  *   whole date index for a rare one;
- * - `each`: for each name of the statement's `names`, the customers whose `column` is that name,
- *   newest first up to the page, through the column's name index: a misspelt common name
- *   ("smiht") costs a page per spelling, not the tens of thousands of Smiths.
+ * - `each`: for each name of one of the statement's name lists, the customers whose `column` is
+ *   that name, newest first up to the page, through the column's name index: a misspelt common
+ *   name ("smiht") costs a page per spelling, and a word being typed ("smi") a page per name
+ *   starting with it, not the tens of thousands of Smiths.
  * Within a statement a group is computed only when the groups before it leave the page short,
  * and a later statement runs only when the earlier ones do.
  */
 interface Read {
-  /**
-   * `names(name)`, for `each` parts and exclusions: computed once per statement, and only if a
-   * part that reads it is reached (built here only when the statement runs: the spellings of a
-   * word are a few hundred strings).
-   */
-  names?: () => SQL;
+  /** The name lists its parts read or exclude. */
+  lists?: NameList[];
   parts: Part[];
 }
 
-type Part = { group: number; where: SQL } & ({ read: 'business' | 'ordered' | 'sorted' } | { read: 'each'; column: SQL });
+/**
+ * Names looked up in SQL, a CTE `cte(name)` of each statement that reads it, for `each` parts and
+ * exclusions: computed once per statement, and only if a part that reads it is reached (its SQL
+ * is built only when the statement runs: the spellings of a word are a few hundred strings).
+ */
+interface NameList {
+  cte: 'names' | 'prefixes';
+  sql: () => SQL;
+}
+
+type Part = { group: number; where: SQL } & ({ read: 'business' | 'ordered' | 'sorted' } | { read: 'each'; column: SQL; list: NameList });
 
 /** Candidates per word typed, and full names tried, at most: each is one index probe. */
 const MAX_SPELLINGS_PER_WORD = 8;
+/**
+ * Names starting with a word, at most (alphabetically first): each is one index probe. A name
+ * past them that starts with the word is found with the names containing it.
+ */
+const MAX_PREFIX_NAMES = 48;
 const MAX_FULL_NAMES = 32;
 /** Combinations of candidates ranked to pick the full names: their product per text, at most. */
 const MAX_COMBINATIONS = 1000;
@@ -139,32 +152,65 @@ function searchReads(text: string): Read[] {
 }
 
 /**
- * One word: the exact last name, then the exact first name, then names or emails containing it
- * (it may be the start of a name being typed: "smi"), then first or last names one edit away.
+ * One word: the exact last name, then the exact first name, then first or last names starting
+ * with it (a name being typed: "smi"), then names or emails containing it, then first or last
+ * names one edit away.
  */
 function oneNameReads(q: string): Read[] {
   const pattern = `%${escapeLike(q)}%`;
   const exact = sql`(lower(c.last_name) = ${q} OR lower(c.first_name) = ${q})`;
   const contains = sql`(lower(c.full_name) LIKE ${pattern} OR c.email_lowercase LIKE ${pattern})`;
-  // The names one edit away, the word's own spelling first ("garcía" for "garcia"), then by name.
-  const misspelt = () => {
-    const spellings = spellingsOf(q);
-    return sql`SELECT v.name FROM customer_name_vocabulary v
-      WHERE v.folded = ANY(${textArray(spellings)}) AND v.name <> ${q}
-      ORDER BY v.folded = ${spellings[0]!} DESC, v.name LIMIT ${MAX_SPELLINGS_PER_WORD}`;
+  // The names starting with the word, through the vocabulary's prefix index.
+  const prefixes: NameList = {
+    cte: 'prefixes',
+    sql: () => sql`SELECT v.name FROM customer_name_vocabulary v
+      WHERE v.name LIKE ${`${escapeLike(q)}%`} AND v.name <> ${q} ORDER BY v.name LIMIT ${MAX_PREFIX_NAMES}`,
   };
-  const before = sql`(${contains}) IS NOT TRUE AND ${exact} IS NOT TRUE`;
-  // A statement each: a common last name fills the page with the first, which plans only it.
+  const startsWith = sql`(lower(c.last_name) IN (SELECT name FROM prefixes) OR lower(c.first_name) IN (SELECT name FROM prefixes))`;
+  // The names one edit away, the word's own spelling first ("garcía" for "garcia"), then by name.
+  const misspelt: NameList = {
+    cte: 'names',
+    sql: () => {
+      const spellings = spellingsOf(q);
+      return sql`SELECT v.name FROM customer_name_vocabulary v
+        WHERE v.folded = ANY(${textArray(spellings)}) AND v.name <> ${q}
+        ORDER BY v.folded = ${spellings[0]!} DESC, v.name LIMIT ${MAX_SPELLINGS_PER_WORD}`;
+    },
+  };
+  const before = sql`(${contains}) IS NOT TRUE AND ${exact} IS NOT TRUE AND ${startsWith} IS NOT TRUE`;
+  // A statement each for the exact names: a common last name fills the page with the first,
+  // which plans only it. The names containing the word are read only if those starting with it
+  // leave the page short ("mar" finds a page of Martins before any trigram look-up).
   return [
     { parts: [{ read: 'ordered', group: 0, where: sql`lower(c.last_name) = ${q}` }] },
     { parts: [{ read: 'ordered', group: 1, where: sql`lower(c.first_name) = ${q} AND (lower(c.last_name) = ${q}) IS NOT TRUE` }] },
-    { parts: [{ read: 'sorted', group: 2, where: sql`${contains} AND ${exact} IS NOT TRUE` }] },
     {
-      names: misspelt,
+      lists: [prefixes],
       parts: [
-        { read: 'each', group: 3, column: sql`lower(c.last_name)`, where: before },
+        { read: 'each', group: 2, column: sql`lower(c.last_name)`, list: prefixes, where: sql`${exact} IS NOT TRUE` },
+        // A customer whose first and last names both start with it is read once, by the last name.
+        {
+          read: 'each',
+          group: 2,
+          column: sql`lower(c.first_name)`,
+          list: prefixes,
+          where: sql`${exact} IS NOT TRUE AND (lower(c.last_name) IN (SELECT name FROM prefixes)) IS NOT TRUE`,
+        },
+        { read: 'sorted', group: 3, where: sql`${contains} AND ${exact} IS NOT TRUE AND ${startsWith} IS NOT TRUE` },
+      ],
+    },
+    {
+      lists: [misspelt, prefixes],
+      parts: [
+        { read: 'each', group: 4, column: sql`lower(c.last_name)`, list: misspelt, where: before },
         // A customer whose first and last names are both candidates is read once, by the last name.
-        { read: 'each', group: 3, column: sql`lower(c.first_name)`, where: sql`${before} AND (lower(c.last_name) IN (SELECT name FROM names)) IS NOT TRUE` },
+        {
+          read: 'each',
+          group: 4,
+          column: sql`lower(c.first_name)`,
+          list: misspelt,
+          where: sql`${before} AND (lower(c.last_name) IN (SELECT name FROM names)) IS NOT TRUE`,
+        },
       ],
     },
   ];
@@ -180,22 +226,22 @@ function oneNameReads(q: string): Read[] {
  */
 function fullNameReads(q: string): Read[] {
   let built: SQL | undefined;
-  const names = () => (built ??= fullNameCandidates(q));
+  const names: NameList = { cte: 'names', sql: () => (built ??= fullNameCandidates(q)) };
   const notExactFull = sql`(lower(c.full_name) = ${q}) IS NOT TRUE`;
   const notExactPart = sql`(lower(c.last_name) = ${q} OR lower(c.first_name) = ${q}) IS NOT TRUE`;
   return [
     {
-      names,
+      lists: [names],
       parts: [
         { read: 'ordered', group: 0, where: sql`lower(c.full_name) = ${q}` },
         { read: 'ordered', group: 1, where: sql`lower(c.last_name) = ${q} AND ${notExactFull}` },
         { read: 'ordered', group: 2, where: sql`lower(c.first_name) = ${q} AND ${notExactFull} AND (lower(c.last_name) = ${q}) IS NOT TRUE` },
         // The candidates never include the text itself.
-        { read: 'each', group: 3, column: sql`lower(c.full_name)`, where: notExactPart },
+        { read: 'each', group: 3, column: sql`lower(c.full_name)`, list: names, where: notExactPart },
       ],
     },
     {
-      names,
+      lists: [names],
       parts: [
         {
           read: 'sorted',
@@ -289,7 +335,7 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
   const partQuery = (part: Part) => {
     if (part.read === 'business') return ofBusiness(part);
     if (part.read === 'each') {
-      return sql`SELECT f.* FROM names s CROSS JOIN LATERAL (${select(part.group, sql`${part.column} = s.name AND ${positioned(part)}`)} ${newestFirst}) f`;
+      return sql`SELECT f.* FROM ${sql.raw(part.list.cte)} s CROSS JOIN LATERAL (${select(part.group, sql`${part.column} = s.name AND ${positioned(part)}`)} ${newestFirst}) f`;
     }
     const one = select(part.group, positioned(part));
     return part.read === 'ordered' ? sql`(${one} ${newestFirst})` : one;
@@ -309,15 +355,17 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
           LEFT JOIN customer_metrics m ON m.customer_id = p.id
           ORDER BY p.grp, p.created_at DESC, p.id DESC`,
     );
-  const namesCte = (names: () => SQL) => sql`names (name) AS MATERIALIZED (${names()})`;
+  const listCtes = (lists: NameList[]) =>
+    [...new Map(lists.map((list) => [list.cte, list])).values()].map((list) => sql`${sql.raw(list.cte)} (name) AS MATERIALIZED (${list.sql()})`);
 
   if (f.smallBusiness && f.q) {
     // A small business: one pass over its own customers (a probe of each one's row), each given
     // the first group it matches. It costs the size of the business whatever the text, where the
     // customers' indexes would walk every business's customers of a common name.
     const parts = reads.flatMap((read) => read.parts);
-    const names = reads.find((read) => read.names)?.names;
-    const matches = (part: Part) => (part.read === 'each' ? sql`${part.column} IN (SELECT name FROM names) AND (${part.where})` : sql`(${part.where})`);
+    const lists = reads.flatMap((read) => read.lists ?? []);
+    const matches = (part: Part) =>
+      part.read === 'each' ? sql`${part.column} IN (SELECT name FROM ${sql.raw(part.list.cte)}) AND (${part.where})` : sql`(${part.where})`;
     const groupOf = sql`CASE ${sql.join(parts.map((part) => sql`WHEN ${matches(part)} THEN ${sql.raw(String(part.group))}`), sql` `)} END`;
     const beyond = after
       ? sql`AND (x.grp > ${after.group}::int OR (x.grp = ${after.group}::int AND (x.created_at, x.id) < (${after.at}::timestamptz, ${after.id}::uuid)))`
@@ -329,7 +377,7 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
         WHERE ${sql.join(filters, sql` AND `)}) x
       WHERE x.grp IS NOT NULL ${beyond}
       ORDER BY x.grp, x.created_at DESC, x.id DESC LIMIT ${limit})`;
-    rows.push(...(await page(names ? [namesCte(names), onePass] : [onePass], [sql`SELECT * FROM g`])));
+    rows.push(...(await page([...listCtes(lists), onePass], [sql`SELECT * FROM g`])));
   }
   // Otherwise statement by statement, and only as far as the page needs: a later (costlier,
   // fuzzier) group is not read when the earlier ones fill the page.
@@ -345,7 +393,7 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
     const ctes = groups.map(
       (g) => sql`${sql.raw(`g${g}`)} AS MATERIALIZED (${sql.join(parts.filter((part) => part.group === g).map(partQuery), sql` UNION ALL `)})`,
     );
-    if (read.names) ctes.unshift(namesCte(read.names));
+    ctes.unshift(...listCtes(read.lists ?? []));
     const inTurn = groups.map((g) => sql`(SELECT * FROM ${sql.raw(`g${g}`)} ORDER BY created_at DESC, id DESC LIMIT ${limit})`);
     rows.push(...(await page(ctes, inTurn)));
   }

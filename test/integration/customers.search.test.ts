@@ -133,6 +133,10 @@ describe('customer search', () => {
       } while (cursor);
       expect(paged, q).toEqual(await spelled(q));
     }
+    // A word being typed: names starting with it (newest first), then names only containing it, however new.
+    const marsh = await make('Bob', 'Marsh');
+    const delmar = await make('Ann', 'Delmar');
+    expect(await spelled('mar')).toEqual([marsh, maryAnn, delmar]);
     // Many long words: fewer candidates each, the rest as typed; still one answer, and nothing found.
     expect(await spelled(Array.from({ length: 12 }, (_, i) => `wojcik${'abcdefghijkl'[i]}`).join(' '))).toEqual([]);
     expect(await spelled('zofia wojcik zofia wojcik zofia wojcik zofia wojcik')).toEqual([]);

@@ -110,7 +110,11 @@ export const customerNameVocabulary = pgTable(
     name: text('name').primaryKey(),
     folded: text('folded').notNull(),
   },
-  (t) => [index('idx_customer_name_vocabulary_folded').on(t.folded)],
+  (t) => [
+    index('idx_customer_name_vocabulary_folded').on(t.folded),
+    // The names starting with a word being typed ("smi": smith, smithers), whatever the collation.
+    index('idx_customer_name_vocabulary_prefix').on(t.name.op('text_pattern_ops')),
+  ],
 );
 
 export const customerSources = pgTable(

@@ -27,4 +27,7 @@ END $$;--> statement-breakpoint
 CREATE TRIGGER customers_created_at_update AFTER UPDATE OF created_at ON customers
   FOR EACH ROW WHEN (OLD.created_at IS DISTINCT FROM NEW.created_at)
   EXECUTE FUNCTION customers_created_at_updated();--> statement-breakpoint
-CREATE INDEX "idx_business_customers_newest" ON "business_customers" USING btree ("business_id","customer_created_at" DESC NULLS FIRST,"customer_id" DESC NULLS FIRST);
+CREATE INDEX "idx_business_customers_newest" ON "business_customers" USING btree ("business_id","customer_created_at" DESC NULLS FIRST,"customer_id" DESC NULLS FIRST);--> statement-breakpoint
+-- The names starting with a word being typed ("smi": smith, smithers), for the search's prefix
+-- group, whatever the database's collation.
+CREATE INDEX "idx_customer_name_vocabulary_prefix" ON "customer_name_vocabulary" USING btree ("name" text_pattern_ops);
