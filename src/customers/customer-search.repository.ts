@@ -89,6 +89,9 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
  * - `sorted`: every match through its own index, then sorted: bounded by the number of matches,
  *   where the planner, misjudging a trigram or prefix condition as common, could instead walk the
  *   whole date index for a rare one;
+ * - `dated`: every match's date and id from an index that holds them (the email prefix index),
+ *   sorted, then the customers read newest first, stopping at the page: an email prefix shared by
+ *   thousands ("clara.") sorts index entries instead of reading every customer;
  * - `each`: for each name of one of the statement's name lists, the customers whose `column` is
  *   that name, newest first up to the page, through the column's name index: a misspelt common
  *   name ("smiht") costs a page per spelling, and a word being typed ("smi") a page per name
@@ -112,7 +115,7 @@ interface NameList {
   sql: () => SQL;
 }
 
-type Part = { group: number; where: SQL } & ({ read: 'business' | 'ordered' | 'sorted' } | { read: 'each'; column: SQL; list: NameList });
+type Part = { group: number; where: SQL } & ({ read: 'business' | 'ordered' | 'sorted' | 'dated' } | { read: 'each'; column: SQL; list: NameList });
 
 /** Candidates per word typed, and full names tried, at most: each is one index probe. */
 const MAX_SPELLINGS_PER_WORD = 8;
@@ -131,8 +134,9 @@ function searchReads(text: string): Read[] {
   const q = text.trim().toLowerCase().replace(/\s+/g, ' ');
   const digits = q.replace(/\D/g, '');
   if (q.includes('@') || (/\./.test(q) && !/\s/.test(q))) {
-    const where = q.startsWith('@') ? sql`c.email_lowercase LIKE ${`%${escapeLike(q)}%`}` : sql`c.email_lowercase LIKE ${`${escapeLike(q)}%`}`;
-    return [{ parts: [{ read: 'sorted', group: 0, where }] }];
+    return q.startsWith('@')
+      ? [{ parts: [{ read: 'sorted', group: 0, where: sql`c.email_lowercase LIKE ${`%${escapeLike(q)}%`}` }] }]
+      : [{ parts: [{ read: 'dated', group: 0, where: sql`c.email_lowercase LIKE ${`${escapeLike(q)}%`}` }] }];
   }
   if (digits.length >= 4 && !/[a-z]/.test(q)) {
     // The last digits of a number are what staff type: ends-with first (idx_customers_phone_reversed).
@@ -313,13 +317,12 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
           c.full_name, c.status, c.customer_type, c.tags, bc.loyalty_tier, c.created_at, c.updated_at, c.deleted_at,
           c.last_active_at, ${typeof group === 'number' ? sql.raw(String(group)) : group}::int AS grp`;
   const metricsJoin = needsMetrics ? sql`LEFT JOIN customer_metrics m ON m.customer_id = c.id` : sql``;
+  // A probe of the link's primary key per candidate (OFFSET 0 keeps it a probe): joined as a
+  // table, the planner hashed all of the business's links for every search.
+  const link = sql`JOIN LATERAL (SELECT l.business_id, l.loyalty_tier FROM business_customers l
+                      WHERE l.business_id = ${f.businessId} AND l.customer_id = c.id OFFSET 0) bc ON true`;
   const select = (group: number, where: SQL) => sql`SELECT ${columns(group)}
-        FROM customers c
-        -- A probe of the link's primary key per candidate (OFFSET 0 keeps it a probe): joined
-        -- as a table, the planner hashed all of the business's links for every search.
-        JOIN LATERAL (SELECT l.business_id, l.loyalty_tier FROM business_customers l
-                      WHERE l.business_id = ${f.businessId} AND l.customer_id = c.id OFFSET 0) bc ON true
-        ${metricsJoin}
+        FROM customers c ${link} ${metricsJoin}
         WHERE ${sql.join(filters, sql` AND `)} AND ${where}`;
   const newestFirst = sql`ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit}`;
   // A later page starts inside its cursor's group and skips the groups before it.
@@ -332,8 +335,16 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
         WHERE ${sql.join(filters, sql` AND `)} AND ${part.where}
           ${after && part.group === after.group ? sql`AND (bc.customer_created_at, bc.customer_id) < (${after.at}::timestamptz, ${after.id}::uuid)` : sql``}
         ORDER BY bc.customer_created_at DESC, bc.customer_id DESC LIMIT ${limit})`;
+  // The matches' dates and ids sorted (an index-only read), then a probe of each customer in turn.
+  const dated = (part: Part) => sql`(SELECT ${columns(part.group)}
+        FROM (SELECT c.id, c.created_at FROM customers c WHERE ${positioned(part)} ORDER BY c.created_at DESC, c.id DESC OFFSET 0) k
+        JOIN LATERAL (SELECT * FROM customers c0 WHERE c0.id = k.id OFFSET 0) c ON true
+        ${link} ${metricsJoin}
+        WHERE ${sql.join(filters, sql` AND `)}
+        ORDER BY k.created_at DESC, k.id DESC LIMIT ${limit})`;
   const partQuery = (part: Part) => {
     if (part.read === 'business') return ofBusiness(part);
+    if (part.read === 'dated') return dated(part);
     if (part.read === 'each') {
       return sql`SELECT f.* FROM ${sql.raw(part.list.cte)} s CROSS JOIN LATERAL (${select(part.group, sql`${part.column} = s.name AND ${positioned(part)}`)} ${newestFirst}) f`;
     }

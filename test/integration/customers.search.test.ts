@@ -220,6 +220,9 @@ describe('customer search', () => {
       ['Mary Ann', 'De La Cruz', 'mac@example.org', '+34915550306'],
       [null, null, 'nobody@example.com', '+14155030599'],
       ['Jane', 'Smith', 'jane.s@example.com', '+14155550307'],
+      ['Ko', 'Oda', 'jo.ko@example.com', '+14155550308'],
+      ['Lo', 'Oda', 'jo.lo@example.com', '+14155550309'],
+      ['Mo', 'Oda', 'jo.mo@example.com', '+14155550310'],
     ];
     for (const b of [own, neighbour]) {
       for (const [firstName, lastName, email, phone] of people) {
@@ -228,7 +231,7 @@ describe('customer search', () => {
       }
     }
     const queries: Omit<CustomerSearch, 'businessId' | 'limit'>[] = [
-      ...['smith', 'smiht', 'smi', 'john smith', 'jon smith', 'john smtih', 'mary ann', 'de la cruz', 'mary ann de la cruz', 'jsmith', 'jsmith@', '@example.org', '0305', '5550', '555030', 'zzz'].map((q) => ({ q })),
+      ...['smith', 'smiht', 'smi', 'john smith', 'jon smith', 'john smtih', 'mary ann', 'de la cruz', 'mary ann de la cruz', 'jsmith', 'jsmith@', 'jo.', 'jo.l', '@example.org', '0305', '5550', '555030', 'zzz'].map((q) => ({ q })),
       { q: 'smith', minSpent: 100 },
       { q: 'smith', tier: 'BRONZE' },
       { q: 'smith', tag: 'none-has-it' },
@@ -253,8 +256,12 @@ describe('customer search', () => {
         expect(await run(false, 2), label).toEqual(whole);
       }
     }
-    // The text is really matched in both ways: a common name finds several groups' customers.
+    // The text is really matched in both ways: a common name finds several groups' customers, an
+    // email prefix its addresses newest first.
     expect((await searchCustomers(db, { businessId: own.id, q: 'smith', limit: 50, smallBusiness: true })).length).toBeGreaterThan(5);
+    const emails = async (smallBusiness: boolean) => (await searchCustomers(db, { businessId: own.id, q: 'jo.', limit: 50, smallBusiness })).map((r) => r.email);
+    expect(await emails(false)).toEqual(['jo.mo@example.com', 'jo.lo@example.com', 'jo.ko@example.com']);
+    expect(await emails(true)).toEqual(['jo.mo@example.com', 'jo.lo@example.com', 'jo.ko@example.com']);
   });
 
   it('filters by tag, tier, segment, spend and last visit', async () => {

@@ -70,8 +70,10 @@ export const customers = pgTable(
       sql`${t.customerType} IN ('guest', 'registered', 'wholesale', 'affiliate')`,
     ),
     check('customers_version_positive', sql`${t.version} > 0`),
-    // text_pattern_ops: equality and LIKE 'prefix%' (the search's email route) whatever the collation.
-    index('idx_customers_email_lowercase').on(t.emailLowercase.op('text_pattern_ops')),
+    // text_pattern_ops: equality and LIKE 'prefix%' (the search's email route) whatever the
+    // collation; created_at and id let the search sort an email prefix's matches by date from the
+    // index alone, then read only the page's customers.
+    index('idx_customers_email_prefix').on(t.emailLowercase.op('text_pattern_ops'), t.createdAt, t.id),
     index('idx_customers_phone_normalized').on(t.phoneNormalized),
     index('idx_customers_status').on(t.status),
     index('idx_customers_created_at').on(t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
