@@ -14,6 +14,8 @@
 //   search        GET /api/v1/customers?q=…&limit=20, a mix of what staff type: a last name,
 //                 first + last name with one typo (letters swapped or dropped), an email prefix,
 //                 the last 4 or 7 digits of a phone number; reported overall and per kind
+//   typing        searches of text being typed, reported apart from the mix above: the first 3 to
+//                 5 letters of a last name, an email up to the first dot after its first letter
 //   small business  a second business of `small-n` customers (default 2,000; 0: none), generated
 //                 alike (the same names, so most of its searches match the large one's customers
 //                 too), after the large one: its list (GET /api/v1/customers?limit=20 and the same
@@ -272,6 +274,19 @@ function searchTerm(kind: SearchKind, p: Person, rnd: () => number): string | un
   }
 }
 
+/** What staff have typed so far: the start of a last name ("smi"), an email's first name and its dot ("clara."). */
+function typingWorkload(people: Person[], count: number, rnd: () => number): { path: string; kind: 'typing' }[] {
+  const items: { path: string; kind: 'typing' }[] = [];
+  for (let p = 0; items.length < count; p++) {
+    const person = people[p % people.length]!;
+    const local = person.email?.split('@')[0] ?? '';
+    const dot = local.indexOf('.', 1);
+    const term = (items.length % 2 === 0 || dot < 2 ? person.last_name?.slice(0, 3 + Math.floor(rnd() * 3)) : local.slice(0, dot + 1))?.trim();
+    if (term && term.length >= 3) items.push({ kind: 'typing', path: `/api/v1/customers?q=${encodeURIComponent(term)}&limit=20` });
+  }
+  return items;
+}
+
 function searchWorkload(people: Person[], count: number, rnd: () => number): { path: string; kind: SearchKind }[] {
   const items: { path: string; kind: SearchKind }[] = [];
   let p = 0;
@@ -483,6 +498,13 @@ try {
       `${busy(search)}; load average ${loadavg()[0]!.toFixed(2)}`,
   );
 
+  // Text being typed, apart from the mix.
+  const typingItems = typingWorkload(people, SEARCH_WARMUP + SEARCH_REQUESTS, rnd);
+  await drive(typingItems.slice(0, SEARCH_WARMUP), true);
+  const typing = await drive(typingItems.slice(SEARCH_WARMUP), true);
+  const typingStats = stats(typing.latencies, typing.elapsedMs, [...typing.byKind.values()].flatMap((k) => k.hits));
+  console.log(`typing: ${typing.latencies.length} ok, ${typing.errors} errors; ${busy(typing)}`);
+
   // The small business beside the large one: its list and the same search mix, its own token.
   let smallList: { stats: Stats; errors: number } | undefined;
   let smallSearch: { stats: Stats; errors: number } | undefined;
@@ -611,6 +633,7 @@ try {
   const allHits = [...search.byKind.values()].flatMap((k) => k.hits);
   console.log(line('search (all)', { ...searchStats, hits: allHits.reduce((a, b) => a + b, 0) / allHits.length }, search.errors));
   for (const k of searchByKind) console.log(line(`  ${k.kind}`, { ...k, rps: NaN }, ''));
+  console.log(line('typing (start of a word)', typingStats, typing.errors));
   if (smallList && smallSearch) {
     console.log(line(`small (${SMALL_N}): list`, smallList.stats, smallList.errors));
     console.log(line(`small (${SMALL_N}): search`, smallSearch.stats, smallSearch.errors));
@@ -665,6 +688,8 @@ try {
     search_by_kind: Object.fromEntries(
       searchByKind.map((k) => [k.kind.replace(/\W+/g, '_'), { p50_ms: round(k.p50, 2), p95_ms: round(k.p95, 2), p99_ms: round(k.p99, 2), mean_hits: round(k.hits ?? NaN, 2) }]),
     ),
+    typing_p95_ms: round(typingStats.p95, 2),
+    typing_rps: round(typingStats.rps, 0),
     small_n: smallBusinessId ? SMALL_N : 0,
     small_list_p95_ms: smallList ? round(smallList.stats.p95, 2) : null,
     small_list_rps: smallList ? round(smallList.stats.rps, 0) : null,
