@@ -7,9 +7,9 @@
 // in-process (startService, API mode) on that database and driven over loopback HTTP with
 // keep-alive by `concurrency` closed-loop clients in a child process (load-clients.ts), every
 // request timed on its own:
-//   floor         GET /healthz: the same stack and clients with no work, the fastest any route can be here
 //   bare Express  the lower bounds of a profile GET (bare-express.ts): Express with none of our
 //                 middleware answering a constant, then one customers row read by primary key
+//   floor         GET /healthz: the same stack and clients with no work, the fastest any route can be here
 //   profile GET   GET /api/v1/customers/{id}, ids drawn at random from the whole business
 //   search        GET /api/v1/customers?q=…&limit=20, a mix of what staff type: a last name,
 //                 first + last name with one typo (letters swapped or dropped), an email prefix,
@@ -438,17 +438,11 @@ try {
   clients = new LoadClients({ baseUrl: loopback.baseUrl, authorization: loopback.authorization, concurrency: CONCURRENCY });
   console.log(`service at ${loopback.baseUrl} (pool ${config.database.kind === 'postgres' ? config.database.poolMax : '-'} connections)`);
 
-  // The floor: GET /healthz (no auth, no database) through the same stack and clients. No route
-  // can answer faster than this under the same load, so it shows what the machine allows.
-  const floorItems = (count: number) => Array.from({ length: count }, () => ({ kind: 'floor' as const, path: '/healthz' }));
-  await drive(floorItems(GET_WARMUP), false);
-  const floor = await drive(floorItems(Math.min(GET_REQUESTS, 10_000)), false);
-  const floorStats = stats(floor.latencies, floor.elapsedMs);
-  console.log(`floor (GET /healthz): ${floor.latencies.length} ok; ${busy(floor)}`);
-
   // The lower bounds of the profile GET, on a bare Express server in a process of its own (the
   // service idles meanwhile): if even one primary-key read through Express misses the GET target,
-  // no profile GET can meet it on this machine.
+  // no profile GET can meet it on this machine. First, before the service's clients open their
+  // connections: idle for the length of this, they would meet connections the service has closed
+  // (its keep-alive timeout is 5 s) and fail with "socket hang up".
   const bare = await startBareExpress({ databaseUrl, poolMax: config.database.kind === 'postgres' ? config.database.poolMax : 10 });
   const bareClients = new LoadClients({ baseUrl: bare.url, authorization: '', concurrency: CONCURRENCY });
   let bareStats: Stats & { errors: number };
@@ -471,6 +465,14 @@ try {
     bareClients.close();
     bare.close();
   }
+
+  // The floor: GET /healthz (no auth, no database) through the same stack and clients. No route
+  // can answer faster than this under the same load, so it shows what the machine allows.
+  const floorItems = (count: number) => Array.from({ length: count }, () => ({ kind: 'floor' as const, path: '/healthz' }));
+  await drive(floorItems(GET_WARMUP), false);
+  const floor = await drive(floorItems(Math.min(GET_REQUESTS, 10_000)), false);
+  const floorStats = stats(floor.latencies, floor.elapsedMs);
+  console.log(`floor (GET /healthz): ${floor.latencies.length} ok; ${busy(floor)}`);
 
   // Profile GET.
   const rnd = prng(0x5eed);
