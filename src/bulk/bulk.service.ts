@@ -144,7 +144,7 @@ export class BulkService {
       if (missing.length > 0) throw invalid(missing.slice(0, 20));
       return live;
     }
-    const smallBusiness = request.filter.q ? await this.deps.sizes.isSmall(this.deps.db, businessId) : false;
+    const smallBusiness = await this.deps.sizes.isSmall(this.deps.db, businessId);
     const rows = await searchCustomers(this.deps.db, { businessId, ...request.filter, smallBusiness, limit: max + 1 });
     if (rows.length > max) {
       throw invalid([{ field: 'body.filter', message: `matches more than ${max} customers (BULK_MAX_CUSTOMERS); narrow it or split the request` }]);

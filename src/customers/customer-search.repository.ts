@@ -39,7 +39,7 @@ export interface CustomerSearch {
   /**
    * A small business (BusinessSizes) is searched in one pass over its own customers; a large one
    * through the customers' indexes, statement by statement. Either way the same rows in the same
-   * order.
+   * order. Without text, every business is listed through its own links.
    */
   smallBusiness?: boolean;
   /** Where the previous page ended: the match group (0 without text) and the keyset position. */
@@ -317,30 +317,33 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
           c.full_name, c.status, c.customer_type, c.tags, bc.loyalty_tier, c.created_at, c.updated_at, c.deleted_at,
           c.last_active_at, ${typeof group === 'number' ? sql.raw(String(group)) : group}::int AS grp`;
   const metricsJoin = needsMetrics ? sql`LEFT JOIN customer_metrics m ON m.customer_id = c.id` : sql``;
+  const filtered = sql.join(filters, sql` AND `);
+  // Rows after the cursor's position within its group, in newest-first order.
+  const pastCursor = (at: SQL, id: SQL) => sql`(${at}, ${id}) < (${after!.at}::timestamptz, ${after!.id}::uuid)`;
+  // The customer's row, one probe of its primary key (OFFSET 0 keeps it a probe).
+  const customerOf = (id: SQL) => sql`JOIN LATERAL (SELECT * FROM customers c0 WHERE c0.id = ${id} OFFSET 0) c ON true`;
   // A probe of the link's primary key per candidate (OFFSET 0 keeps it a probe): joined as a
   // table, the planner hashed all of the business's links for every search.
   const link = sql`JOIN LATERAL (SELECT l.business_id, l.loyalty_tier FROM business_customers l
                       WHERE l.business_id = ${f.businessId} AND l.customer_id = c.id OFFSET 0) bc ON true`;
   const select = (group: number, where: SQL) => sql`SELECT ${columns(group)}
         FROM customers c ${link} ${metricsJoin}
-        WHERE ${sql.join(filters, sql` AND `)} AND ${where}`;
+        WHERE ${filtered} AND ${where}`;
   const newestFirst = sql`ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit}`;
   // A later page starts inside its cursor's group and skips the groups before it.
-  const positioned = (part: Part) =>
-    after && part.group === after.group ? sql`${part.where} AND (c.created_at, c.id) < (${after.at}::timestamptz, ${after.id}::uuid)` : part.where;
+  const positioned = (part: Part) => (after && part.group === after.group ? sql`${part.where} AND ${pastCursor(sql`c.created_at`, sql`c.id`)}` : part.where);
   // The business's links carry the customer's created_at (customer_created_at), in their own index.
   const ofBusiness = (part: Part) => sql`(SELECT ${columns(part.group)}
         FROM business_customers bc JOIN customers c ON c.id = bc.customer_id
         ${metricsJoin}
-        WHERE ${sql.join(filters, sql` AND `)} AND ${part.where}
-          ${after && part.group === after.group ? sql`AND (bc.customer_created_at, bc.customer_id) < (${after.at}::timestamptz, ${after.id}::uuid)` : sql``}
+        WHERE ${filtered} AND ${part.where}
+          ${after && part.group === after.group ? sql`AND ${pastCursor(sql`bc.customer_created_at`, sql`bc.customer_id`)}` : sql``}
         ORDER BY bc.customer_created_at DESC, bc.customer_id DESC LIMIT ${limit})`;
   // The matches' dates and ids sorted (an index-only read), then a probe of each customer in turn.
   const dated = (part: Part) => sql`(SELECT ${columns(part.group)}
         FROM (SELECT c.id, c.created_at FROM customers c WHERE ${positioned(part)} ORDER BY c.created_at DESC, c.id DESC OFFSET 0) k
-        JOIN LATERAL (SELECT * FROM customers c0 WHERE c0.id = k.id OFFSET 0) c ON true
-        ${link} ${metricsJoin}
-        WHERE ${sql.join(filters, sql` AND `)}
+        ${customerOf(sql`k.id`)} ${link} ${metricsJoin}
+        WHERE ${filtered}
         ORDER BY k.created_at DESC, k.id DESC LIMIT ${limit})`;
   const partQuery = (part: Part) => {
     if (part.read === 'business') return ofBusiness(part);
@@ -370,43 +373,40 @@ export async function searchCustomers(ex: Executor, f: CustomerSearch): Promise<
     [...new Map(lists.map((list) => [list.cte, list])).values()].map((list) => sql`${sql.raw(list.cte)} (name) AS MATERIALIZED (${list.sql()})`);
 
   if (f.smallBusiness && f.q) {
-    // A small business: one pass over its own customers (a probe of each one's row), each given
-    // the first group it matches. It costs the size of the business whatever the text, where the
-    // customers' indexes would walk every business's customers of a common name.
+    // A small business: one pass over its own customers, each given the first group it matches.
+    // It costs the size of the business whatever the text, where the customers' indexes would walk
+    // every business's customers of a common name.
     const parts = reads.flatMap((read) => read.parts);
     const lists = reads.flatMap((read) => read.lists ?? []);
     const matches = (part: Part) =>
       part.read === 'each' ? sql`${part.column} IN (SELECT name FROM ${sql.raw(part.list.cte)}) AND (${part.where})` : sql`(${part.where})`;
     const groupOf = sql`CASE ${sql.join(parts.map((part) => sql`WHEN ${matches(part)} THEN ${sql.raw(String(part.group))}`), sql` `)} END`;
-    const beyond = after
-      ? sql`AND (x.grp > ${after.group}::int OR (x.grp = ${after.group}::int AND (x.created_at, x.id) < (${after.at}::timestamptz, ${after.id}::uuid)))`
-      : sql``;
+    const beyond = after ? sql`AND (x.grp > ${after.group}::int OR (x.grp = ${after.group}::int AND ${pastCursor(sql`x.created_at`, sql`x.id`)}))` : sql``;
     const onePass = sql`g AS MATERIALIZED (SELECT * FROM (SELECT ${columns(groupOf)}
-        FROM business_customers bc
-        JOIN LATERAL (SELECT * FROM customers c0 WHERE c0.id = bc.customer_id OFFSET 0) c ON true
-        ${metricsJoin}
-        WHERE ${sql.join(filters, sql` AND `)}) x
+        FROM business_customers bc ${customerOf(sql`bc.customer_id`)} ${metricsJoin}
+        WHERE ${filtered}) x
       WHERE x.grp IS NOT NULL ${beyond}
       ORDER BY x.grp, x.created_at DESC, x.id DESC LIMIT ${limit})`;
     rows.push(...(await page([...listCtes(lists), onePass], [sql`SELECT * FROM g`])));
-  }
-  // Otherwise statement by statement, and only as far as the page needs: a later (costlier,
-  // fuzzier) group is not read when the earlier ones fill the page.
-  for (const read of f.smallBusiness && f.q ? [] : reads) {
-    if (rows.length > f.limit) break;
-    const parts = read.parts.filter((part) => !after || part.group >= after.group);
-    if (parts.length === 0) continue;
-    // A group's parts are one CTE (g0, g1, …), read newest first up to the page, and the groups
-    // follow one another under one LIMIT. PostgreSQL runs the branches of a UNION ALL in turn
-    // (no parallel workers: db.client.ts) and computes a CTE only when it is first read, so a
-    // group after a full page (and the names it reads) is never computed.
-    const groups = [...new Set(parts.map((part) => part.group))];
-    const ctes = groups.map(
-      (g) => sql`${sql.raw(`g${g}`)} AS MATERIALIZED (${sql.join(parts.filter((part) => part.group === g).map(partQuery), sql` UNION ALL `)})`,
-    );
-    ctes.unshift(...listCtes(read.lists ?? []));
-    const inTurn = groups.map((g) => sql`(SELECT * FROM ${sql.raw(`g${g}`)} ORDER BY created_at DESC, id DESC LIMIT ${limit})`);
-    rows.push(...(await page(ctes, inTurn)));
+  } else {
+    // Statement by statement, and only as far as the page needs: a later (costlier, fuzzier)
+    // group is not read when the earlier ones fill the page.
+    for (const read of reads) {
+      if (rows.length > f.limit) break;
+      const parts = read.parts.filter((part) => !after || part.group >= after.group);
+      if (parts.length === 0) continue;
+      // A group's parts are one CTE (g0, g1, …), read newest first up to the page, and the groups
+      // follow one another under one LIMIT. PostgreSQL runs the branches of a UNION ALL in turn
+      // (no parallel workers: db.client.ts) and computes a CTE only when it is first read, so a
+      // group after a full page (and the names it reads) is never computed.
+      const groups = [...new Set(parts.map((part) => part.group))];
+      const ctes = groups.map(
+        (g) => sql`${sql.raw(`g${g}`)} AS MATERIALIZED (${sql.join(parts.filter((part) => part.group === g).map(partQuery), sql` UNION ALL `)})`,
+      );
+      ctes.unshift(...listCtes(read.lists ?? []));
+      const inTurn = groups.map((g) => sql`(SELECT * FROM ${sql.raw(`g${g}`)} ORDER BY created_at DESC, id DESC LIMIT ${limit})`);
+      rows.push(...(await page(ctes, inTurn)));
+    }
   }
   rows.splice(f.limit + 1);
   const date = (v: string | Date | null) => (v === null ? null : new Date(v));

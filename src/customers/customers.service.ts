@@ -80,7 +80,7 @@ export class CustomersService {
     const rows = await searchCustomers(this.db, {
       businessId,
       ...filters,
-      smallBusiness: filters.q ? await this.sizes.isSmall(this.db, businessId) : false,
+      smallBusiness: await this.sizes.isSmall(this.db, businessId),
       after: cursor ? decodeSearchCursor(cursor) : undefined,
     });
     const page = rows.slice(0, query.limit);
